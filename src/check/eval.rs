@@ -1,0 +1,199 @@
+//! Evaluates expressions: substitutes `let` constants, interpolates strings.
+//! A bare word that names no constant is an enum member, checked later.
+
+use super::value::{Val, Value};
+use crate::diag::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{Expr, ExprKind, Let, StrPart};
+use std::collections::HashMap;
+
+enum State {
+    Pending,
+    Visiting,
+    Done(Val),
+}
+
+/// All `let` constants of a configuration (they are global across its files).
+pub struct Constants<'a> {
+    decls: HashMap<&'a str, &'a Let>,
+    state: HashMap<&'a str, State>,
+}
+
+impl<'a> Constants<'a> {
+    /// Collects constants; a name defined twice is reported once per extra definition.
+    pub fn new(lets: impl IntoIterator<Item = &'a Let>, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut decls: HashMap<&str, &Let> = HashMap::new();
+        for l in lets {
+            if let Some(first) = decls.get(l.name.name.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code(104),
+                        l.name.span,
+                        format!("constant `{}` is defined twice", l.name.name),
+                    )
+                    .with_label("defined again here")
+                    .with_secondary(first.name.span, "first defined here")
+                    .with_help("rename one of the constants or remove the duplicate"),
+                );
+                continue;
+            }
+            decls.insert(&l.name.name, l);
+        }
+        let state = decls.keys().map(|k| (*k, State::Pending)).collect();
+        Constants { decls, state }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &&'a Let> {
+        self.decls.values()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.decls.contains_key(name)
+    }
+
+    /// Evaluates every constant, so cycles and errors in unused ones are reported too.
+    pub fn eval_all(&mut self, diags: &mut Vec<Diagnostic>) {
+        let mut names: Vec<&'a str> = self.decls.keys().copied().collect();
+        names.sort_unstable();
+        for n in names {
+            self.constant(n, None, diags);
+        }
+    }
+
+    fn constant(
+        &mut self,
+        name: &str,
+        used_at: Option<Span>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Val> {
+        let (key, decl) = self.decls.get_key_value(name).map(|(k, d)| (*k, *d))?;
+        match self.state.get(key) {
+            Some(State::Done(v)) => return Some(v.clone()),
+            Some(State::Visiting) => {
+                let mut d = Diagnostic::new(
+                    Code(109),
+                    used_at.unwrap_or(decl.name.span),
+                    format!("constant `{name}` refers to itself"),
+                )
+                .with_label("used here while it is being defined")
+                .with_secondary(decl.name.span, "defined here")
+                .with_help("break the cycle by writing one of the values literally");
+                d.secondary.dedup();
+                diags.push(d);
+                return None;
+            }
+            _ => {}
+        }
+        self.state.insert(key, State::Visiting);
+        let v = self.eval(&decl.value, diags);
+        let v = v.unwrap_or(Val::new(Value::Str(String::new()), decl.value.span));
+        self.state.insert(key, State::Done(v.clone()));
+        Some(v)
+    }
+
+    /// Evaluates an expression. Errors are reported and give `None`.
+    pub fn eval(&mut self, expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Val> {
+        let span = expr.span;
+        let value = match &expr.kind {
+            ExprKind::Str(parts) => Value::Str(self.interpolate(parts, diags)?),
+            ExprKind::Int(n) => Value::Int(*n),
+            ExprKind::Float(f) => Value::Float(*f),
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Size { bytes, unit } => Value::Size {
+                bytes: *bytes,
+                unit: *unit,
+            },
+            ExprKind::Duration(s) => Value::Duration(*s),
+            ExprKind::Ident(name) => {
+                if self.contains(name) {
+                    let v = self.constant(name, Some(span), diags)?;
+                    // The value keeps the span where it is used.
+                    return Some(Val::new(v.value, span));
+                }
+                Value::Member(name.clone())
+            }
+            ExprKind::Ref(parts) => Value::Ref(parts.iter().map(|p| p.name.clone()).collect()),
+            ExprKind::Call { name, args } => {
+                let mut out = Vec::with_capacity(args.len());
+                for a in args {
+                    out.push(self.eval(a, diags)?);
+                }
+                Value::Call(name.name.clone(), out)
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for i in items {
+                    match self.eval(i, diags) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Value::List(out)
+            }
+            ExprKind::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for e in entries {
+                    let v = self.eval(&e.value, diags)?;
+                    out.push((e.key.name.clone(), e.key.span, v));
+                }
+                Value::Map(out)
+            }
+        };
+        Some(Val::new(value, span))
+    }
+
+    fn interpolate(&mut self, parts: &[StrPart], diags: &mut Vec<Diagnostic>) -> Option<String> {
+        let mut out = String::new();
+        let mut ok = true;
+        for part in parts {
+            match part {
+                StrPart::Text(t) => out.push_str(t),
+                StrPart::Interp(e) => match self.interpolated(e, diags) {
+                    Some(s) => out.push_str(&s),
+                    None => ok = false,
+                },
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn interpolated(&mut self, e: &Expr, diags: &mut Vec<Diagnostic>) -> Option<String> {
+        if let ExprKind::Ident(name) = &e.kind
+            && !self.contains(name)
+        {
+            let mut d = Diagnostic::new(Code(108), e.span, format!("no constant named `{name}`"))
+                .with_label("not defined");
+            let names: Vec<&str> = self.decls.keys().copied().collect();
+            if let Some(best) = crate::diag::did_you_mean(name, names) {
+                d = d.with_fix(format!("did you mean `{best}`?"), e.span, best);
+            } else {
+                d = d.with_help(format!("define it with `let {name} = \"...\"`"));
+            }
+            diags.push(d);
+            return None;
+        }
+        let v = self.eval(e, diags)?;
+        match &v.value {
+            Value::Str(s) | Value::Member(s) => Some(s.clone()),
+            Value::Int(n) => Some(n.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                diags.push(
+                    Diagnostic::new(
+                        Code(209),
+                        e.span,
+                        format!("cannot interpolate {} into a string", other.describe()),
+                    )
+                    .with_label(format!("this is {}", other.describe()))
+                    .with_help("only strings, numbers and booleans can appear inside `${...}`"),
+                );
+                None
+            }
+        }
+    }
+}

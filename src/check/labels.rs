@@ -1,0 +1,369 @@
+//! Label merge (Magnum's inheritance rules) and label value checks against the
+//! catalogue.
+
+use super::catalogue::{Catalogue, LabelInfo, LabelType};
+use super::model::{Cluster, LabelEntry, Origin, Template};
+use super::types::{cidr_mask, is_word, parse_cidr};
+use super::value::{Value, quote};
+use crate::diag::{Code, Diagnostic, Severity, did_you_mean};
+use std::net::Ipv4Addr;
+
+/// The cluster's effective labels. As in Magnum 11+: no cluster labels means
+/// the template's; `merge_labels = true` lays cluster labels over the
+/// template's; otherwise cluster labels replace them, and the dropped ones are
+/// reported, because that is the surprise users hit.
+pub fn merge(
+    cluster: &Cluster,
+    template: &Template,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<LabelEntry> {
+    if cluster.labels.is_empty() {
+        return template.labels.clone();
+    }
+    let merge = cluster.fields.bool("merge_labels").is_some_and(|(b, _)| b);
+    if merge {
+        let mut out: Vec<LabelEntry> = template
+            .labels
+            .iter()
+            .filter(|t| !cluster.labels.iter().any(|c| c.key == t.key))
+            .cloned()
+            .collect();
+        out.extend(cluster.labels.iter().cloned());
+        return out;
+    }
+    let dropped: Vec<&LabelEntry> = template
+        .labels
+        .iter()
+        .filter(|t| !cluster.labels.iter().any(|c| c.key == t.key))
+        .collect();
+    if !dropped.is_empty() {
+        let names: Vec<String> = dropped.iter().map(|l| format!("`{}`", l.key)).collect();
+        let span = cluster.labels_span.unwrap_or(cluster.span);
+        let mut d = Diagnostic::new(
+            Code(406),
+            span,
+            format!(
+                "cluster `{}` sets its own labels, which drops the template's {}",
+                cluster.name,
+                names.join(", ")
+            ),
+        )
+        .with_label("these labels replace the template's")
+        .with_secondary(template.labels_span.unwrap_or(template.span), "dropped from here")
+        .with_help("add `merge_labels = true` to the cluster to keep the template's labels, or repeat them in the cluster");
+        d = d.with_fix(
+            "merge instead of replacing",
+            cluster.labels_span.unwrap_or(cluster.span).start_point(),
+            "merge_labels = true\n  ",
+        );
+        diags.push(d);
+    }
+    cluster.labels.clone()
+}
+
+/// Checks written labels against the catalogue for a cluster of `coe` built by `driver`.
+pub fn check_entries(
+    catalogue: &Catalogue,
+    entries: &[LabelEntry],
+    coe: &str,
+    driver: Option<&str>,
+    unknown_severity: Severity,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for e in entries {
+        let Some(info) = catalogue.labels.get(&e.key) else {
+            diags.push(unknown_label(catalogue, e, unknown_severity));
+            continue;
+        };
+        if info.replaced_by.is_some() {
+            continue; // reported by the boot rule with its typed form
+        }
+        if let Some(d) = check_value(info, e) {
+            diags.push(d);
+            continue;
+        }
+        if let Some(why) = &info.deprecated {
+            diags.push(
+                Diagnostic::new(
+                    Code(403),
+                    e.key_span,
+                    format!("label `{}` is deprecated", e.key),
+                )
+                .with_label("deprecated")
+                .with_help(why.clone()),
+            );
+        } else if !coe.is_empty() && !info.read_by(coe, driver) {
+            let who = match driver {
+                Some(d) if info.coes.iter().any(|c| c == coe) => format!("the `{d}` driver"),
+                _ => format!("`{coe}` clusters"),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code(404),
+                    e.key_span,
+                    format!("label `{}` is not read by {who}", e.key),
+                )
+                .with_label("has no effect here")
+                .with_help(format!(
+                    "it is read by {}; remove it if it was meant for another cluster type",
+                    readers(info)
+                )),
+            );
+        }
+    }
+}
+
+fn readers(info: &LabelInfo) -> String {
+    let list = if info.drivers.is_empty() {
+        &info.coes
+    } else {
+        &info.drivers
+    };
+    list.iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown_label(catalogue: &Catalogue, e: &LabelEntry, severity: Severity) -> Diagnostic {
+    let mut d = Diagnostic::new(
+        Code(401),
+        e.key_span,
+        format!("no driver reads a label named `{}`", e.key),
+    )
+    .with_label("unknown label")
+    .with_severity(severity);
+    if let Some(best) = did_you_mean(&e.key, catalogue.labels.keys().map(String::as_str)) {
+        d = d.with_fix(format!("did you mean `{best}`?"), e.key_span, best);
+    } else {
+        d = d.with_help("if this is a vendor label, declare it with a `label \"<key>\" { ... }` block so coe can check it");
+    }
+    d.with_note("Magnum passes unknown labels through unchecked; `--deny-unknown-labels` makes this an error")
+}
+
+/// The replacement text for a label value, keeping how it was written.
+fn rewrite(e: &LabelEntry, new: &str) -> String {
+    match &e.value.value {
+        Value::Member(_) if is_word(new) => new.to_string(),
+        _ => quote(new),
+    }
+}
+
+fn invalid(e: &LabelEntry, why: String) -> Diagnostic {
+    let shown = e.display_value();
+    Diagnostic::new(
+        Code(402),
+        e.value.span,
+        format!(
+            "invalid value {} for label `{}`",
+            if e.secret {
+                shown
+            } else {
+                format!("`{shown}`")
+            },
+            e.key
+        ),
+    )
+    .with_label(why)
+}
+
+/// One label's value against its catalogue entry.
+pub fn check_value(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
+    let text = e.text.as_str();
+    match info.ty {
+        LabelType::String => {}
+        LabelType::Int => match text.trim().parse::<i64>() {
+            Ok(n) => {
+                if info.min.is_some_and(|m| n < m) || info.max.is_some_and(|m| n > m) {
+                    let bounds = match (info.min, info.max) {
+                        (Some(a), Some(b)) => format!("between {a} and {b}"),
+                        (Some(a), None) => format!("at least {a}"),
+                        (_, Some(b)) => format!("at most {b}"),
+                        _ => unreachable!(),
+                    };
+                    return Some(invalid(e, format!("must be {bounds}")));
+                }
+            }
+            Err(_) => return Some(invalid(e, "expected an integer".into())),
+        },
+        LabelType::Float => {
+            if text.trim().parse::<f64>().is_err() {
+                return Some(invalid(e, "expected a number".into()));
+            }
+        }
+        LabelType::Bool => {
+            let ok = [
+                "true", "false", "1", "0", "t", "f", "yes", "no", "y", "n", "on", "off",
+            ];
+            if !ok.contains(&text.to_ascii_lowercase().as_str()) {
+                return Some(invalid(e, "expected `true` or `false`".into()));
+            }
+        }
+        LabelType::Cidr => match parse_cidr(text) {
+            None => return Some(invalid(e, "expected a CIDR such as `10.100.0.0/16`".into())),
+            Some((addr, len)) => {
+                let network = u32::from(addr) & cidr_mask(len);
+                if network != u32::from(addr) {
+                    let fixed = format!("{}/{len}", Ipv4Addr::from(network));
+                    return Some(
+                        invalid(e, format!("host bits are set; the network is `{fixed}`"))
+                            .with_fix(format!("use `{fixed}`"), e.value.span, quote(&fixed)),
+                    );
+                }
+            }
+        },
+        LabelType::Ipv4 => {
+            if text.parse::<Ipv4Addr>().is_err() {
+                return Some(invalid(e, "expected an IPv4 address".into()));
+            }
+        }
+        LabelType::Member => {
+            if !info.values.iter().any(|v| v == text) {
+                return Some(member_error(info, e, text));
+            }
+        }
+        LabelType::List => {
+            if !info.values.is_empty() {
+                for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    if !info.values.iter().any(|v| v == item) {
+                        return Some(
+                            invalid(e, format!("`{item}` is not one of {}", list(&info.values)))
+                                .with_help("the value is a comma-separated list"),
+                        );
+                    }
+                }
+            }
+        }
+        LabelType::Json => {
+            if serde_json::from_str::<serde_json::Value>(text).is_err() {
+                return Some(invalid(e, "expected JSON".into()));
+            }
+        }
+    }
+    if let Some(suffix) = &info.ends_with
+        && !text.is_empty()
+        && !text.ends_with(suffix.as_str())
+    {
+        let fixed = format!("{text}{suffix}");
+        return Some(
+            invalid(e, format!("must be empty or end with `{suffix}`"))
+                .with_fix(
+                    format!("add the trailing `{suffix}`"),
+                    e.value.span,
+                    rewrite(e, &fixed),
+                )
+                .with_note(
+                    "Heat's template rejects the value otherwise, after the stack is created",
+                ),
+        );
+    }
+    None
+}
+
+fn list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn member_error(info: &LabelInfo, e: &LabelEntry, text: &str) -> Diagnostic {
+    if let Some(exact) = info.values.iter().find(|v| v.eq_ignore_ascii_case(text)) {
+        return Diagnostic::new(
+            Code(202),
+            e.value.span,
+            format!("label `{}` value `{text}` has the wrong case", e.key),
+        )
+        .with_label(format!("should be `{exact}`"))
+        .with_fix(format!("write `{exact}`"), e.value.span, rewrite(e, exact))
+        .with_note("drivers compare label values case-sensitively");
+    }
+    let mut d = invalid(e, format!("expected one of {}", list(&info.values)));
+    if let Some(best) = did_you_mean(text, info.values.iter().map(String::as_str)) {
+        d = d.with_fix(
+            format!("did you mean `{best}`?"),
+            e.value.span,
+            rewrite(e, best),
+        );
+    }
+    d
+}
+
+/// Reports overlapping ranges among the fixed subnet, pods and services.
+pub fn check_overlaps(
+    labels: &[LabelEntry],
+    network_driver: Option<&str>,
+    fixed_subnet_cidr: Option<(String, crate::source::Span)>,
+    cluster_span: crate::source::Span,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let find = |k: &str| {
+        labels
+            .iter()
+            .find(|l| l.key == k && l.origin != Origin::Default)
+    };
+    let mut ranges: Vec<(&str, String, Option<crate::source::Span>)> = Vec::new();
+    match fixed_subnet_cidr {
+        Some((cidr, span)) => ranges.push(("fixed subnet", cidr, Some(span))),
+        None => {
+            let l = find("fixed_subnet_cidr");
+            ranges.push((
+                "fixed subnet",
+                l.map(|l| l.text.clone())
+                    .unwrap_or_else(|| "10.0.0.0/24".into()),
+                l.map(|l| l.value.span),
+            ));
+        }
+    }
+    let pod_label = match network_driver {
+        Some("calico") => Some(("calico_ipv4pool", "10.100.0.0/16")),
+        Some("flannel") => Some(("flannel_network_cidr", "10.100.0.0/16")),
+        _ => None,
+    };
+    if let Some((key, default)) = pod_label {
+        let l = find(key);
+        ranges.push((
+            "pod network",
+            l.map(|l| l.text.clone()).unwrap_or_else(|| default.into()),
+            l.map(|l| l.value.span),
+        ));
+    }
+    let l = find("service_cluster_ip_range");
+    ranges.push((
+        "service network",
+        l.map(|l| l.text.clone())
+            .unwrap_or_else(|| "10.254.0.0/16".into()),
+        l.map(|l| l.value.span),
+    ));
+    for i in 0..ranges.len() {
+        for j in i + 1..ranges.len() {
+            let (a, b) = (&ranges[i], &ranges[j]);
+            let (Some(ca), Some(cb)) = (parse_cidr(&a.1), parse_cidr(&b.1)) else {
+                continue;
+            };
+            let len = ca.1.min(cb.1);
+            if u32::from(ca.0) & cidr_mask(len) != u32::from(cb.0) & cidr_mask(len) {
+                continue;
+            }
+            // Point at a range the user wrote; a default cannot be edited where it is.
+            let (primary, other) = match (b.2, a.2) {
+                (Some(_), _) => (b, a),
+                (None, Some(_)) => (a, b),
+                (None, None) => continue,
+            };
+            let mut d = Diagnostic::new(
+                Code(407),
+                primary.2.unwrap_or(cluster_span),
+                format!("the {} `{}` overlaps the {} `{}`", primary.0, primary.1, other.0, other.1),
+            )
+            .with_label(format!("overlaps the {}", other.0))
+            .with_help("pick ranges that do not overlap; pods, services and node addresses must be routable apart");
+            d = match other.2 {
+                Some(span) => d.with_secondary(span, format!("the {} is set here", other.0)),
+                None => d.with_note(format!("the {} `{}` is the default", other.0, other.1)),
+            };
+            diags.push(d);
+        }
+    }
+}

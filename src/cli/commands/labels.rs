@@ -1,0 +1,69 @@
+//! `coe labels`: each cluster's effective labels and where each came from.
+
+use crate::check::{self, Options, model::Origin};
+use crate::cli::args::LabelsArgs;
+use crate::cli::exit;
+use crate::diag::render;
+
+pub fn run(a: LabelsArgs) -> Result<i32, String> {
+    let (mut sources, ids) = super::check::load(&a.paths)?;
+    let checked = check::check_files(&mut sources, &ids, &Options::default());
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        print!("{}", render::human::render(&sources, &errors, false));
+        return Ok(exit::FAILED);
+    }
+    let mut json = Vec::new();
+    let mut found = false;
+    for c in &checked.model.clusters {
+        if a.cluster.as_ref().is_some_and(|n| *n != c.name) {
+            continue;
+        }
+        found = true;
+        let Some(eff) = &c.effective else { continue };
+        let rows: Vec<(String, String, String)> = eff
+            .labels
+            .iter()
+            .map(|l| {
+                let origin = match &l.origin {
+                    Origin::Template => {
+                        format!("template {}", checked.model.templates[eff.template].name)
+                    }
+                    Origin::Cluster => "cluster".to_string(),
+                    Origin::LabelSet(s) => format!("labels {s}"),
+                    Origin::Default => "default".to_string(),
+                };
+                (l.key.clone(), l.display_value(), origin)
+            })
+            .collect();
+        if a.json {
+            let labels: Vec<_> = rows
+                .iter()
+                .map(|(k, v, o)| serde_json::json!({ "key": k, "value": v, "from": o }))
+                .collect();
+            json.push(serde_json::json!({ "cluster": c.name, "labels": labels }));
+            continue;
+        }
+        println!("cluster {}", c.name);
+        if rows.is_empty() {
+            println!("  (no labels)");
+        }
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let vwidth = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        for (k, v, o) in rows {
+            println!("  {k:<width$} = {v:<vwidth$}  # {o}");
+        }
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+    }
+    if let Some(name) = a.cluster.filter(|_| !found) {
+        return Err(format!("no cluster named `{name}`"));
+    }
+    Ok(exit::OK)
+}

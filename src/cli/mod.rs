@@ -1,0 +1,44 @@
+//! The command line: argument parsing, input discovery and exit codes. The
+//! only module that prints.
+
+mod args;
+mod commands;
+mod inputs;
+
+use clap::Parser;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const INTERNAL: i32 = 101;
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("coe: internal error: {info}");
+        eprintln!("this is a bug in coe; please report it with the input that caused it");
+    }));
+    let args = match args::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match std::panic::catch_unwind(|| commands::run(args)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("coe: error: {e}");
+            exit::USAGE
+        }
+        Err(_) => exit::INTERNAL,
+    }
+}

@@ -1,0 +1,37 @@
+//! One renderer per output format; each is the only code that knows its format.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+use crate::source::{SourceMap, Span};
+
+/// 1-based line/column of both ends of a span (columns in characters).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+pub fn locate(sources: &SourceMap, span: Span) -> Location {
+    let file = sources.get(span.file);
+    let (start_line, start_column) = file.line_col(span.start as usize);
+    let (end_line, end_column) = file.line_col(span.end as usize);
+    Location {
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+    }
+}
+
+/// The file name as shown in machine output (`<stdlib/x.coe>` loses its brackets).
+pub fn file_name(sources: &SourceMap, span: Span) -> String {
+    let name = &sources.get(span.file).name;
+    name.trim_start_matches('<')
+        .trim_end_matches('>')
+        .replace('\\', "/")
+}

@@ -1,0 +1,1 @@
+//! Magnum JSON → `.coe` (see `coe import`).

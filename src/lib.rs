@@ -1,0 +1,14 @@
+//! coe: `.coe` cluster descriptions → checked model → Heat templates → plan/apply.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//! [`syntax::parse`] → [`check::check`] → compile → heat → plan/apply.
+//! The CLI, the formatter and the importer sit on top and share the front end.
+
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod fmt;
+pub mod import;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
