@@ -41,6 +41,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
 /// re-parsed with pest's attempt tracking, which knows the expected tokens.
 pub fn syntax_diagnostic(
     file: FileId,
+    full: &str,
     chunk: &str,
     offset: usize,
     error: &Error<Rule>,
@@ -55,7 +56,7 @@ pub fn syntax_diagnostic(
         // The token type is not exported by pest; its Display is the token text.
         for token in attempts.expected_tokens() {
             let token = token.to_string();
-            let useful = !token.trim().is_empty()
+            let useful = !token.chars().all(|c| c.is_whitespace() || c == '\u{feff}')
                 && token != "${"
                 && token != "BUILTIN_RULE"
                 && !token.contains("..")
@@ -75,7 +76,10 @@ pub fn syntax_diagnostic(
             expected.insert("end of file".into());
         }
     }
-    let found = describe_found(&chunk[pos.min(chunk.len())..]);
+    let rest = &chunk[pos.min(chunk.len())..];
+    // Describe from the whole file: a chunk ends where the next item starts.
+    let found = describe_found(&full[offset + pos.min(chunk.len())..]);
+    simplify(&mut expected, rest);
     let expected: Vec<String> = expected.into_iter().collect();
     let expected_text = match expected.len() {
         0 => "something else".to_string(),
@@ -86,7 +90,11 @@ pub fn syntax_diagnostic(
             expected[expected.len() - 1]
         ),
     };
-    let end = pos + found.1.max(if pos < chunk.len() { 1 } else { 0 });
+    let end = if pos < chunk.len() {
+        pos + found.1.max(1)
+    } else {
+        pos
+    };
     let span = Span::new(file, offset + pos, offset + end.min(chunk.len()));
     let mut d = Diagnostic::new(
         Code(1),
@@ -100,11 +108,58 @@ pub fn syntax_diagnostic(
     d
 }
 
+/// Turns pest's raw expectations into what a person would list.
+fn simplify(expected: &mut BTreeSet<String>, rest: &str) {
+    // Tokens from inside atomic rules (`-` of a number, `_` of a name) are noise.
+    for noise in [
+        "`-`",
+        "`_`",
+        "`.`",
+        "`true`",
+        "`false`",
+        "`${`",
+        "string text",
+        "`let`",
+    ] {
+        expected.remove(noise);
+    }
+    // A string's opening quote is "a string" to a person.
+    if expected.contains("a string") {
+        expected.remove("`\"`");
+    }
+    let values = [
+        "a list",
+        "a map",
+        "a name",
+        "a number",
+        "a size or duration",
+        "a string",
+        "`true` or `false`",
+        "a reference",
+        "a call",
+    ];
+    if values.iter().filter(|v| expected.contains(**v)).count() >= 3 {
+        expected.retain(|e| !values.contains(&e.as_str()) && e != "`[`" && e != "`{`");
+        expected.insert("a value".into());
+    }
+    if expected.contains("an attribute") {
+        expected.remove("a name");
+        expected.remove("`\"`");
+    }
+    // `name 3` or `name [..]`: after a name, only `=` makes sense for a value.
+    if expected.contains("`=`")
+        && rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '[' || c == '-')
+    {
+        expected.retain(|e| e == "`=`");
+    }
+}
+
 /// A short description of the text at the error position and its length.
 fn describe_found(rest: &str) -> (String, usize) {
-    let Some(c) = rest.chars().next() else {
+    if rest.trim().is_empty() {
         return ("end of file".into(), 0);
-    };
+    }
+    let c = rest.chars().next().unwrap_or('\n');
     if c.is_ascii_alphabetic() || c == '_' {
         let word: String = rest
             .chars()
@@ -137,13 +192,14 @@ fn hint(chunk: &str, pos: usize, expected: &[String]) -> Option<String> {
     if rest.starts_with('\'') {
         return Some("strings use double quotes: try `\"...\"`".into());
     }
-    if expected.iter().any(|e| e == "`\"`") && (rest.starts_with('\n') || rest.is_empty()) {
+    if rest.trim().is_empty() && before.matches('{').count() > before.matches('}').count() {
+        return Some("a block is still open: add the missing `}`".into());
+    }
+    let line = &chunk[chunk[..pos].rfind('\n').map(|p| p + 1).unwrap_or(0)..pos];
+    if line.matches('"').count() % 2 == 1 && (rest.starts_with('\n') || rest.is_empty()) {
         return Some(
             "close the string with `\"` on the same line; write a newline as `\\n`".into(),
         );
-    }
-    if rest.is_empty() && before.matches('{').count() > before.matches('}').count() {
-        return Some("a block is still open: add the missing `}`".into());
     }
     if expected.iter().any(|e| e == "`}`") && rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
         let line_start = chunk[..pos].rfind('\n').map(|p| p + 1).unwrap_or(0);

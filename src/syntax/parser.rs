@@ -55,6 +55,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parse {
                 let detailed = detailed_error(chunk);
                 out.diagnostics.push(syntax_diagnostic(
                     file_id,
+                    text,
                     chunk,
                     start,
                     &error,

@@ -11,14 +11,7 @@ use crate::source::Span;
 use indexmap::IndexMap;
 
 /// (attribute, what, code, resources) for the references a block can make.
-fn resources(
-    cloud: &Cloud,
-) -> [(
-    &'static str,
-    &'static str,
-    u16,
-    &IndexMap<String, Resource>,
-); 6] {
+fn resources(cloud: &Cloud) -> [(&'static str, &'static str, u16, &IndexMap<String, Resource>); 6] {
     [
         ("image", "image", 501, &cloud.images),
         ("flavor", "flavor", 502, &cloud.flavors),
