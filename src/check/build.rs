@@ -337,7 +337,7 @@ impl<'a, 'c> Builder<'a, 'c> {
         }
         for i in 0..model.clusters.len() {
             if let Some(t) = model.clusters[i].template {
-                let eff = effective(&model, &model.clusters[i], t, self.diags);
+                let eff = effective(&model, &model.clusters[i], t, self.catalogue, self.diags);
                 model.clusters[i].effective = Some(eff);
             }
         }
@@ -474,7 +474,13 @@ pub fn stack_name(cluster: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn effective(model: &Model, cluster: &Cluster, t: usize, diags: &mut Vec<Diagnostic>) -> Effective {
+fn effective(
+    model: &Model,
+    cluster: &Cluster,
+    t: usize,
+    catalogue: &Catalogue,
+    diags: &mut Vec<Diagnostic>,
+) -> Effective {
     let template = &model.templates[t];
     let tf = &template.fields;
     let cf = &cluster.fields;
@@ -522,7 +528,11 @@ fn effective(model: &Model, cluster: &Cluster, t: usize, diags: &mut Vec<Diagnos
         image,
         os_distro,
         driver: None,
-        network_driver: spanned_str(tf.str("network_driver")),
+        // Magnum fills in the COE's default before validating; so does coe.
+        network_driver: spanned_str(tf.str("network_driver")).or_else(|| {
+            let coe = catalogue.coes.get(tf.str("coe")?.0)?;
+            Some(Spanned::new(coe.default_network_driver.clone()?, header))
+        }),
         volume_driver: spanned_str(tf.str("volume_driver")),
         docker_volume_size,
         docker_storage_driver: spanned_str(tf.str("docker_storage_driver")),

@@ -192,6 +192,17 @@ impl Catalogue {
                 diags.push(unknown_name(d.span, "COE", &d.coe, &coes));
             }
         }
+        for c in self.coes.values() {
+            if let Some(d) = &c.default_network_driver
+                && (!c.network_drivers.contains(d) || !c.allows_network_driver(d))
+            {
+                diags.push(
+                    Diagnostic::new(Code(304), c.span, format!("the default network driver `{d}` of `{}` is not a supported, allowed driver", c.name))
+                        .with_label("bad default")
+                        .with_help("list the default in both `network_drivers` and `allowed_network_drivers`"),
+                );
+            }
+        }
         let drivers: Vec<&str> = self.drivers.keys().map(String::as_str).collect();
         for l in self.labels.values() {
             for c in &l.coes {

@@ -11,12 +11,19 @@ enum State {
     Pending,
     Visiting,
     Done(Val),
+    /// Its value had an error, already reported; uses of it report nothing more.
+    Failed,
 }
 
 /// All `let` constants of a configuration (they are global across its files).
 pub struct Constants<'a> {
     decls: HashMap<&'a str, &'a Let>,
     state: HashMap<&'a str, State>,
+    /// Constants being evaluated, outermost first, to name a cycle's members.
+    stack: Vec<&'a str>,
+    /// In rule tables a bare word is a name, never a constant, so a user's
+    /// constant cannot rewrite the stdlib.
+    words_are_names: bool,
 }
 
 impl<'a> Constants<'a> {
@@ -40,7 +47,12 @@ impl<'a> Constants<'a> {
             decls.insert(&l.name.name, l);
         }
         let state = decls.keys().map(|k| (*k, State::Pending)).collect();
-        Constants { decls, state }
+        Constants {
+            decls,
+            state,
+            stack: Vec::new(),
+            words_are_names: false,
+        }
     }
 
     pub fn names(&self) -> impl Iterator<Item = &&'a Let> {
@@ -49,6 +61,11 @@ impl<'a> Constants<'a> {
 
     pub fn contains(&self, name: &str) -> bool {
         self.decls.contains_key(name)
+    }
+
+    /// Switches table mode on (bare words stay names) or off.
+    pub fn set_words_are_names(&mut self, on: bool) {
+        self.words_are_names = on;
     }
 
     /// Evaluates every constant, so cycles and errors in unused ones are reported too.
@@ -69,12 +86,24 @@ impl<'a> Constants<'a> {
         let (key, decl) = self.decls.get_key_value(name).map(|(k, d)| (*k, *d))?;
         match self.state.get(key) {
             Some(State::Done(v)) => return Some(v.clone()),
+            Some(State::Failed) => return None,
             Some(State::Visiting) => {
-                let mut d = Diagnostic::new(
-                    Code(109),
-                    used_at.unwrap_or(decl.name.span),
-                    format!("constant `{name}` refers to itself"),
-                )
+                let through: Vec<String> = self
+                    .stack
+                    .iter()
+                    .skip_while(|n| **n != key)
+                    .skip(1)
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                let message = if through.is_empty() {
+                    format!("constant `{name}` refers to itself")
+                } else {
+                    format!(
+                        "constant `{name}` refers to itself through {}",
+                        through.join(", ")
+                    )
+                };
+                let mut d = Diagnostic::new(Code(109), used_at.unwrap_or(decl.name.span), message)
                 .with_label("used here while it is being defined")
                 .with_secondary(decl.name.span, "defined here")
                 .with_help("break the cycle by writing one of the values literally");
@@ -85,10 +114,15 @@ impl<'a> Constants<'a> {
             _ => {}
         }
         self.state.insert(key, State::Visiting);
+        self.stack.push(key);
         let v = self.eval(&decl.value, diags);
-        let v = v.unwrap_or(Val::new(Value::Str(String::new()), decl.value.span));
-        self.state.insert(key, State::Done(v.clone()));
-        Some(v)
+        self.stack.pop();
+        let state = match &v {
+            Some(v) => State::Done(v.clone()),
+            None => State::Failed,
+        };
+        self.state.insert(key, state);
+        v
     }
 
     /// Evaluates an expression. Errors are reported and give `None`.
@@ -105,7 +139,7 @@ impl<'a> Constants<'a> {
             },
             ExprKind::Duration(s) => Value::Duration(*s),
             ExprKind::Ident(name) => {
-                if self.contains(name) {
+                if self.contains(name) && !self.words_are_names {
                     let v = self.constant(name, Some(span), diags)?;
                     // The value keeps the span where it is used.
                     return Some(Val::new(v.value, span));
@@ -176,7 +210,11 @@ impl<'a> Constants<'a> {
             diags.push(d);
             return None;
         }
-        let v = self.eval(e, diags)?;
+        let v = match &e.kind {
+            // Inside `${...}` a word is always a constant, in tables too.
+            ExprKind::Ident(name) => self.constant(name, Some(e.span), diags)?,
+            _ => self.eval(e, diags)?,
+        };
         match &v.value {
             Value::Str(s) | Value::Member(s) => Some(s.clone()),
             Value::Int(n) => Some(n.to_string()),

@@ -78,6 +78,7 @@ pub fn check(files: &[ast::File], options: &Options) -> Checked {
         .collect();
 
     let mut catalogue = Catalogue::default();
+    consts.set_words_are_names(true);
     for b in blocks.iter().filter(|b| b.kind.name == "schema") {
         catalogue.schemas.load(b, &mut consts, &mut diags);
     }
@@ -89,6 +90,7 @@ pub fn check(files: &[ast::File], options: &Options) -> Checked {
             _ => {}
         }
     }
+    consts.set_words_are_names(false);
     catalogue.cross_check(&mut diags);
     warn_shadowing(&consts, &catalogue, &mut diags);
 

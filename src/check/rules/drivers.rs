@@ -319,6 +319,9 @@ fn select_driver<'c>(
         None => {
             let cloud = t.cloud.map(|c| &model.clouds[c]);
             let Some(cloud) = cloud else {
+                if !model.clouds.is_empty() {
+                    return None; // an ambiguous or unresolved cloud is reported already
+                }
                 diags.push(
                     Diagnostic::new(Code(308), image_span, format!("cannot tell the `os_distro` of image `{image}`"))
                         .with_label("no cloud block describes this image")
@@ -438,6 +441,7 @@ pub fn check_cluster(
             .str("cidr")
             .map(|(c, span)| (c.to_string(), span))
     });
+    labels::check_relations(&eff.labels, diags);
     labels::check_overlaps(
         &eff.labels,
         network_driver.as_deref(),

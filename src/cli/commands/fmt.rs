@@ -1,7 +1,91 @@
-//! `coe fmt`.
+//! `coe fmt`: rewrite files in the canonical layout, or with `--check` /
+//! `--diff` only report what would change.
 
 use crate::cli::args::FmtArgs;
+use crate::cli::exit;
+use crate::cli::inputs::coe_files;
+use crate::diag::render;
+use crate::fmt::{self, Error};
+use crate::source::{SourceFile, SourceMap};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 
-pub fn run(_a: FmtArgs) -> Result<i32, String> {
-    Err("`coe fmt` is not built yet".into())
+pub fn run(a: FmtArgs) -> Result<i32, String> {
+    let files = coe_files(&a.paths)?;
+    let mut code = exit::OK;
+    let mut out = std::io::stdout().lock();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let formatted = match fmt::format_source(crate::source::FileId(0), &text) {
+            Ok(f) => f,
+            Err(Error::Syntax(diags)) => {
+                let mut sources = SourceMap::new();
+                sources.add(SourceFile::new(
+                    path.display().to_string(),
+                    Some(path.clone()),
+                    text,
+                ));
+                eprint!("{}", render::human::render(&sources, &diags, color()));
+                eprintln!("coe: not formatted: `{}` has syntax errors", path.display());
+                code = code.max(exit::FAILED);
+                continue;
+            }
+            Err(Error::Unstable(why)) => {
+                eprintln!(
+                    "coe: internal error: `{}` left unformatted: {why}",
+                    path.display()
+                );
+                eprintln!("this is a bug in coe; please report it with the file");
+                code = exit::INTERNAL;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        let name = path.display().to_string();
+        if a.diff {
+            let diff = similar::TextDiff::from_lines(&text, &formatted);
+            let patch = diff.unified_diff().header(&name, &name).to_string();
+            let _ = out.write_all(patch.as_bytes());
+            code = code.max(exit::FAILED);
+        } else if a.check {
+            let _ = writeln!(out, "{name}");
+            code = code.max(exit::FAILED);
+        } else {
+            write_atomically(&path, &formatted)?;
+        }
+    }
+    Ok(code)
+}
+
+/// Writes through a temporary file in the same directory and a rename, so a
+/// failure leaves either the old file or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path.file_name().map_or_else(
+        || "file".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let tmp = dir.join(format!(".{file_name}.coe-fmt-{}.tmp", std::process::id()));
+    let result = (|| {
+        std::fs::write(&tmp, text)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write `{}`: {e}", path.display())
+    })
+}
+
+/// Diagnostics go to standard error, so colour follows that stream.
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }

@@ -1,7 +1,85 @@
-//! `coe import`.
+//! `coe import`: Magnum JSON files (or standard input) → `.coe` text on
+//! standard output or, atomically, in a file.
 
 use crate::cli::args::ImportArgs;
+use crate::cli::exit;
+use crate::import::{Input, import};
+use std::io::{Read, Write};
+use std::path::Path;
 
-pub fn run(_a: ImportArgs) -> Result<i32, String> {
-    Err("`coe import` is not built yet".into())
+pub fn run(a: ImportArgs) -> Result<i32, String> {
+    let mut inputs = Vec::new();
+    let mut stdin_read = false;
+    for f in &a.files {
+        if f.as_os_str() == "-" {
+            if stdin_read {
+                return Err("standard input (`-`) can be read only once".into());
+            }
+            stdin_read = true;
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            inputs.push(Input {
+                name: "standard input".into(),
+                text,
+            });
+        } else {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
+            inputs.push(Input {
+                name: f.display().to_string(),
+                text,
+            });
+        }
+    }
+    let imported = import(&inputs)?;
+    match &a.output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(imported.text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| format!("cannot write to standard output: {e}"))?;
+        }
+        Some(path) => {
+            write_atomically(path, &imported.text)?;
+            eprintln!(
+                "imported {} into `{}`; run `coe check {}` next",
+                counts(&imported),
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn counts(i: &crate::import::Imported) -> String {
+    let part = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    [
+        part(i.templates, "template"),
+        part(i.clusters, "cluster"),
+        part(i.images, "image"),
+    ]
+    .join(", ")
+}
+
+/// Writes a sibling temporary file and renames it over `path`, so readers
+/// never see a half-written file.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("`{}` is not a file name", path.display()))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -1,6 +1,6 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per diagnostic.
 
-use super::{file_name, locate};
+use super::{file_name, locate, plain_text};
 use crate::diag::{Diagnostic, Severity};
 use crate::source::SourceMap;
 
@@ -23,22 +23,24 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
             Severity::Help => "notice",
         };
         let loc = locate(sources, d.primary.span);
-        let mut message = d.message.clone();
-        for h in &d.help {
-            message.push_str(&format!("\nhelp: {h}"));
-        }
-        for s in &d.suggestions {
-            message.push_str(&format!("\nhelp: {}", s.message));
-        }
-        out.push_str(&format!(
-            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+        let mut props = format!(
+            "file={},line={}",
             escape_property(&file_name(sources, d.primary.span)),
             loc.start_line,
-            loc.start_column,
-            loc.end_line,
-            loc.end_column,
+        );
+        // GitHub rejects columns on an annotation that spans several lines.
+        if loc.start_line == loc.end_line {
+            props.push_str(&format!(
+                ",col={},endLine={},endColumn={}",
+                loc.start_column, loc.end_line, loc.end_column
+            ));
+        } else {
+            props.push_str(&format!(",endLine={}", loc.end_line));
+        }
+        out.push_str(&format!(
+            "::{command} {props},title={}::{}\n",
             escape_property(&format!("{} {}", d.code, d.code.info().name)),
-            escape_data(&message),
+            escape_data(&plain_text(d)),
         ));
     }
     out
@@ -47,6 +49,21 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_line_spans_carry_no_columns() {
+        let mut sources = SourceMap::new();
+        let file = sources.add_text("t.coe", "a {\n}\nb = 1\n");
+        let span = |s, e| crate::source::Span::new(file, s, e);
+        let many = Diagnostic::new(crate::diag::Code(102), span(0, 5), "m");
+        let one = Diagnostic::new(crate::diag::Code(102), span(6, 7), "m");
+        let out = render(&sources, &[many, one]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("::error file=t.coe,line=1,endLine=2,title="));
+        assert!(
+            lines[1].starts_with("::error file=t.coe,line=3,col=1,endLine=3,endColumn=2,title=")
+        );
+    }
 
     #[test]
     fn escapes_follow_the_workflow_command_rules() {

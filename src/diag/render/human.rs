@@ -2,7 +2,10 @@
 
 use crate::diag::{Diagnostic as CoeDiagnostic, Severity};
 use crate::source::{FileId, SourceMap, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 use std::fmt;
 
 /// Renders diagnostics as miette reports; `color` picks the themed or plain style.
@@ -20,8 +23,16 @@ pub fn render(sources: &SourceMap, diagnostics: &[CoeDiagnostic], color: bool) -
     let mut out = String::new();
     for d in diagnostics {
         let report = Report::new(sources, d);
+        let mut one = String::new();
         // Rendering into a String cannot fail.
-        let _ = handler.render_report(&mut out, &report);
+        let _ = handler.render_report(&mut one, &report);
+        // miette pads some lines (empty source lines, `Advice: `) with spaces.
+        for line in one.lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        // A blank line keeps one report's help apart from the next one's code.
+        out.push('\n');
     }
     out
 }
@@ -50,7 +61,7 @@ struct Report {
     severity: miette::Severity,
     message: String,
     help: Option<String>,
-    source: NamedSource<String>,
+    source: Source,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -121,9 +132,45 @@ impl Report {
     }
 }
 
-fn named(sources: &SourceMap, file: FileId) -> NamedSource<String> {
+fn named(sources: &SourceMap, file: FileId) -> Source {
     let f = sources.get(file);
-    NamedSource::new(f.name.clone(), f.text.clone())
+    Source {
+        name: f.name.clone(),
+        text: f.text.clone(),
+    }
+}
+
+/// A named source whose header columns count characters, as every other
+/// format does; miette alone would count bytes.
+struct Source {
+    name: String,
+    text: String,
+}
+
+impl miette::SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        // miette's column is the byte distance from the line start to the span.
+        let bytes = inner.column();
+        let line_start = span.offset().saturating_sub(bytes);
+        let column = self
+            .text
+            .get(line_start..span.offset())
+            .map_or(bytes, |t| t.chars().count());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
+    }
 }
 
 fn source_span(span: Span) -> SourceSpan {

@@ -5,6 +5,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
+use crate::diag::Diagnostic;
 use crate::source::{SourceMap, Span};
 
 /// 1-based line/column of both ends of a span (columns in characters).
@@ -34,4 +35,21 @@ pub fn file_name(sources: &SourceMap, span: Span) -> String {
     name.trim_start_matches('<')
         .trim_end_matches('>')
         .replace('\\', "/")
+}
+
+/// The message with its fixes, help and notes as plain trailing lines, for
+/// formats that carry one text per diagnostic (GitHub, SARIF). Fixes come
+/// first, as in the terminal rendering.
+pub fn plain_text(d: &Diagnostic) -> String {
+    let mut text = d.message.clone();
+    let help = d.suggestions.iter().map(|s| &s.message).chain(&d.help);
+    for h in help {
+        text.push_str("\nhelp: ");
+        text.push_str(h);
+    }
+    for n in &d.notes {
+        text.push_str("\nnote: ");
+        text.push_str(n);
+    }
+    text
 }

@@ -1,8 +1,8 @@
 //! `--format sarif`: SARIF 2.1.0 with every rule declared, for code scanning.
 
-use super::{file_name, locate};
-use crate::diag::{CODES, Diagnostic, Severity};
-use crate::source::{SourceMap, Span};
+use super::{file_name, locate, plain_text};
+use crate::diag::{CODES, Diagnostic, Edit, Severity};
+use crate::source::{FileId, SourceMap, Span};
 use serde_json::{Value, json};
 
 fn level(s: Severity) -> &'static str {
@@ -13,22 +13,71 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// Characters (code points, as `columnKind` says) before a byte offset.
+fn char_offset(sources: &SourceMap, file: FileId, byte: u32) -> usize {
+    let text = &sources.get(file).text;
+    let byte = (byte as usize).min(text.len());
+    text.get(..byte).map_or(byte, |t| t.chars().count())
+}
+
 fn region(sources: &SourceMap, span: Span) -> Value {
     let loc = locate(sources, span);
+    // SARIF offsets count characters, not bytes: they differ after any non-ASCII text.
+    let start = char_offset(sources, span.file, span.start);
+    let end = char_offset(sources, span.file, span.end);
     json!({
         "startLine": loc.start_line,
         "startColumn": loc.start_column,
         "endLine": loc.end_line,
         "endColumn": loc.end_column,
-        "charOffset": span.start,
-        "charLength": span.len(),
+        "charOffset": start,
+        "charLength": end.saturating_sub(start),
     })
+}
+
+/// A file name as a URI reference: every byte but unreserved ones and `/`
+/// percent-encoded, so spaces, `#`, `%` or non-ASCII names stay valid.
+fn uri(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn artifact(sources: &SourceMap, span: Span) -> Value {
+    json!({ "uri": uri(&file_name(sources, span)) })
+}
+
+/// One artifactChange per file, its replacements in the suggestion's order.
+fn artifact_changes(sources: &SourceMap, edits: &[Edit]) -> Vec<Value> {
+    let mut changes: Vec<(FileId, Value, Vec<Value>)> = Vec::new();
+    for e in edits {
+        let replacement = json!({
+            "deletedRegion": region(sources, e.span),
+            "insertedContent": { "text": e.replacement },
+        });
+        match changes.iter_mut().find(|(file, ..)| *file == e.span.file) {
+            Some((_, _, replacements)) => replacements.push(replacement),
+            None => changes.push((e.span.file, artifact(sources, e.span), vec![replacement])),
+        }
+    }
+    changes
+        .into_iter()
+        .map(|(_, location, replacements)| {
+            json!({ "artifactLocation": location, "replacements": replacements })
+        })
+        .collect()
 }
 
 fn location(sources: &SourceMap, span: Span, message: Option<&str>) -> Value {
     let mut loc = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": file_name(sources, span) },
+            "artifactLocation": artifact(sources, span),
             "region": region(sources, span),
         }
     });
@@ -55,18 +104,17 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     let results: Vec<Value> = diagnostics
         .iter()
         .map(|d| {
-            let index = CODES.iter().position(|c| c.code == d.code).unwrap_or(0);
-            let mut text = d.message.clone();
-            for h in &d.help {
-                text.push_str(&format!("\nhelp: {h}"));
+            let mut result = json!({ "ruleId": d.code.to_string() });
+            if let Some(index) = CODES.iter().position(|c| c.code == d.code) {
+                result["ruleIndex"] = json!(index);
             }
-            let mut result = json!({
-                "ruleId": d.code.to_string(),
-                "ruleIndex": index,
-                "level": level(d.severity),
-                "message": { "text": text },
-                "locations": [location(sources, d.primary.span, d.primary.message.as_deref())],
-            });
+            result["level"] = json!(level(d.severity));
+            result["message"] = json!({ "text": plain_text(d) });
+            result["locations"] = json!([location(
+                sources,
+                d.primary.span,
+                d.primary.message.as_deref()
+            )]);
             if !d.secondary.is_empty() {
                 result["relatedLocations"] = Value::Array(
                     d.secondary
@@ -80,28 +128,19 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
                         .collect(),
                 );
             }
-            if !d.suggestions.is_empty() {
-                result["fixes"] = Value::Array(
-                    d.suggestions
-                        .iter()
-                        .map(|s| {
-                            let changes: Vec<Value> = s
-                                .edits
-                                .iter()
-                                .map(|e| {
-                                    json!({
-                                        "artifactLocation": { "uri": file_name(sources, e.span) },
-                                        "replacements": [{
-                                            "deletedRegion": region(sources, e.span),
-                                            "insertedContent": { "text": e.replacement },
-                                        }],
-                                    })
-                                })
-                                .collect();
-                            json!({ "description": { "text": s.message }, "artifactChanges": changes })
-                        })
-                        .collect(),
-                );
+            let fixes: Vec<Value> = d
+                .suggestions
+                .iter()
+                .filter(|s| !s.edits.is_empty())
+                .map(|s| {
+                    json!({
+                        "description": { "text": s.message },
+                        "artifactChanges": artifact_changes(sources, &s.edits),
+                    })
+                })
+                .collect();
+            if !fixes.is_empty() {
+                result["fixes"] = Value::Array(fixes);
             }
             result
         })
@@ -125,4 +164,29 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     let mut s = serde_json::to_string_pretty(&doc).expect("json values serialize");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded_except_unreserved_and_slashes() {
+        assert_eq!(uri("a/b-c_d.e~f.coe"), "a/b-c_d.e~f.coe");
+        assert_eq!(uri("odd names/zü#%.coe"), "odd%20names/z%C3%BC%23%25.coe");
+    }
+
+    #[test]
+    fn offsets_count_characters_not_bytes() {
+        let mut sources = SourceMap::new();
+        let file = sources.add_text("t.coe", "# ü\nx = 1\n");
+        let span = Span::new(file, 5, 6);
+        let r = region(&sources, span);
+        assert_eq!(r["charOffset"], 4);
+        assert_eq!(r["charLength"], 1);
+        assert_eq!(
+            (r["startLine"].clone(), r["startColumn"].clone()),
+            (json!(2), json!(1))
+        );
+    }
 }

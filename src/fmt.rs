@@ -1,1 +1,0 @@
-//! The formatter (see `coe fmt`).

@@ -1,1 +1,0 @@
-//! Magnum JSON → `.coe` (see `coe import`).
