@@ -44,6 +44,11 @@ fn import_fixtures(names: &[&str]) -> String {
     import_text(names.iter().map(|n| input(n)).collect())
 }
 
+/// The text with wrapped comment lines joined, for searching in comments.
+fn prose(text: &str) -> String {
+    text.replace("\n  # ", " ")
+}
+
 /// Whether some line sets `key = value`, however the `=` is aligned.
 fn has_attr(text: &str, key: &str, value: &str) -> bool {
     text.lines().any(|l| {
@@ -142,10 +147,23 @@ fn image_properties_printed_as_a_string_are_read() {
 fn without_an_image_there_is_no_cloud_and_check_asks_for_os_distro() {
     let text = import_fixtures(&["fcos-template.json", "fcos-cluster.json"]);
     assert!(!text.contains("cloud \""), "{text}");
-    assert!(text.contains("was not among the imported files"), "{text}");
-    assert!(text.contains("`openstack image show"), "{text}");
+    assert!(
+        prose(&text).contains(
+            "is not among the imported files; import its `openstack image show -f json` output"
+        ),
+        "{text}"
+    );
     // The template keeps the image ID, since no image names it.
-    assert!(has_attr(&text, "image", "\"0f3e6d2c-9b1a-4c8e-a7d5-3e2f1b0c9a87\""));
+    assert!(has_attr(
+        &text,
+        "image",
+        "\"0f3e6d2c-9b1a-4c8e-a7d5-3e2f1b0c9a87\""
+    ));
+    // What Magnum recorded about the distro is kept as a hint.
+    assert!(
+        prose(&text).contains("Magnum recorded cluster_distro \"fedora-coreos\""),
+        "{text}"
+    );
     let diags = check(&text);
     assert_eq!(codes(&diags, Severity::Error), ["COE0308"], "{diags:#?}");
 }
@@ -157,7 +175,11 @@ fn a_cluster_whose_template_is_missing_keeps_the_reference() {
         text.contains("# imported from cluster_template_id 4b7c1f5e-2d8a-4e6b-9c3f-8a1d2e5f7b90"),
         "{text}"
     );
-    assert!(text.contains("= template.\"4b7c1f5e-2d8a-4e6b-9c3f-8a1d2e5f7b90\""));
+    assert!(has_attr(
+        &text,
+        "template",
+        "template.\"4b7c1f5e-2d8a-4e6b-9c3f-8a1d2e5f7b90\""
+    ));
     // Without the template nothing is known to be inherited: all is written.
     assert!(
         text.contains("keypair ") && text.contains("kube_tag"),
@@ -174,6 +196,48 @@ fn a_cluster_whose_template_is_missing_keeps_the_reference() {
         has_attr(&by_name, "template", "template.\"k8s-fcos-1.27\""),
         "{by_name}"
     );
+}
+
+#[test]
+fn cluster_settings_of_its_own_are_written() {
+    let cluster = serde_json::json!({
+        "uuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "name": "own",
+        "cluster_template_id": "k8s-coreos",
+        "keypair": "other-key",
+        "node_count": 2,
+        "master_count": 1,
+        "docker_volume_size": 5,
+        "create_timeout": 90,
+        "discovery_url": "https://etcd-discovery.example.com/abc",
+        "labels": {},
+        "status": "CREATE_COMPLETE"
+    });
+    let text = import_text(vec![
+        input("seed-template.json"),
+        inline("own.json", &cluster.to_string()),
+        input("seed-image.json"),
+    ]);
+    assert!(has_attr(&text, "template", "template.k8s-coreos"), "{text}");
+    assert!(has_attr(&text, "keypair", "\"other-key\""), "{text}");
+    assert!(has_attr(&text, "docker_volume_size", "5GiB"), "{text}");
+    assert!(has_attr(&text, "create_timeout", "90m"), "{text}");
+    assert!(
+        has_attr(
+            &text,
+            "discovery_url",
+            "\"https://etcd-discovery.example.com/abc\""
+        ),
+        "{text}"
+    );
+    // Rocky kept an explicit `{}`: the cluster ran without the template's labels.
+    assert!(
+        prose(&text).contains("Magnum stored no labels for this cluster"),
+        "{text}"
+    );
+    assert!(!text.contains("status in Magnum"), "{text}");
+    // Both keypairs are declared in the cloud block.
+    assert!(text.contains("keypair \"dxl-key\" {}") && text.contains("keypair \"other-key\" {}"));
 }
 
 #[test]
@@ -194,10 +258,7 @@ fn cluster_values_equal_to_the_template_are_inherited_not_repeated() {
         );
     }
     // The cluster's own flavor and the labels it added are kept.
-    assert!(
-        has_attr(cluster, "flavor", "\"m1.xlarge\""),
-        "{cluster}"
-    );
+    assert!(has_attr(cluster, "flavor", "\"m1.xlarge\""), "{cluster}");
     assert!(has_attr(cluster, "merge_labels", "true"), "{cluster}");
     assert!(cluster.contains("min_node_count"), "{cluster}");
 }
@@ -254,7 +315,10 @@ fn strings_are_escaped_and_odd_words_quoted() {
         "labels": { "weird": weird, "vendor.io/key": 1, "flag": true },
     });
     let text = import_text(vec![inline("t.json", &json.to_string())]);
-    assert!(has_attr(&text, "network_driver", "\"flannel v2\""), "{text}");
+    assert!(
+        has_attr(&text, "network_driver", "\"flannel v2\""),
+        "{text}"
+    );
     assert!(text.contains("\"vendor.io/key\" = \"1\""), "{text}");
     assert!(has_attr(&text, "flag", "\"true\""), "{text}");
     let parsed = coe::syntax::parse(FileId(0), &text);
@@ -403,10 +467,7 @@ fn binary_reads_standard_input() {
         "{text}"
     );
     assert!(text.contains("template \"k8s-fcos-1.27\""), "{text}");
-    assert!(
-        has_attr(&text, "image", "\"fedora-coreos-38\""),
-        "{text}"
-    );
+    assert!(has_attr(&text, "image", "\"fedora-coreos-38\""), "{text}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ cloud "c" {
   nova_microversion = "2.60"
   octavia           = true
   volume_types      = ["ssd"]
-  image "fcos"   { os_distro = "fedora-coreos" }
+  image "fcos"   { os_distro = "fedora-coreos"  id = "5b2f0f8e-6a51-4c8a-9a7e-0a9c3c4f5d61" }
   image "atomic" { os_distro = "fedora-atomic" }
   image "bare"   {}
   flavor "m1"    { vcpus = 2  ram = 4GiB  disk = 40GiB }
@@ -98,6 +98,12 @@ fn driver_selection() {
 }
 
 #[test]
+fn images_can_be_named_by_id() {
+    let text = config("", "").replace("image = \"fcos\"", "image = \"5b2f0f8e-6a51-4c8a-9a7e-0a9c3c4f5d61\"");
+    assert_eq!(diagnostics(&text, &Options::default()), vec![]);
+}
+
+#[test]
 fn master_counts() {
     expect("", "  master_count = 3", "COE0309");
     expect("  master_lb_enabled = true", "  master_count = 2", "COE0310");
@@ -139,6 +145,32 @@ fn unknown_labels_can_be_errors() {
     let id = sources.add_text("t.coe", &text);
     let checked = check_files(&mut sources, &[id], &strict);
     assert!(checked.diagnostics.iter().any(|d| d.code.to_string() == "COE0401" && d.is_error()));
+}
+
+#[test]
+fn a_settings_block_makes_unknown_labels_errors() {
+    let text = format!("settings {{ unknown_labels = error }}\n{}", config("  labels { my_vendor_flag = \"x\" }", ""));
+    let mut sources = SourceMap::new();
+    let id = sources.add_text("t.coe", &text);
+    let checked = check_files(&mut sources, &[id], &Options::default());
+    assert!(checked.diagnostics.iter().any(|d| d.code.to_string() == "COE0401" && d.is_error()));
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let dir = std::env::temp_dir().join(format!("coe-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = config("  labels { grafana_admin_passwd = \"hunter2-secret\" }", "  labels { grafana_admin_passwd = \"s3cr3t-too\"\n kube_tag = \"v1\" }");
+    std::fs::write(dir.join("c.coe"), text).unwrap();
+    for args in [vec!["labels"], vec!["labels", "--json"], vec!["check"], vec!["check", "--format", "json"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coe")).args(&args).arg(&dir).output().unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("hunter2") && !all.contains("s3cr3t"), "{args:?} printed a secret:\n{all}");
+        if args[0] == "labels" {
+            assert!(all.contains("(sensitive)"), "{all}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

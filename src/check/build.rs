@@ -12,7 +12,7 @@ use crate::syntax::ast::{Block, BodyItem};
 use indexmap::IndexMap;
 
 /// Block kinds a configuration may declare at the top level.
-pub const CONFIG_KINDS: &[&str] = &["cloud", "template", "cluster", "labels"];
+pub const CONFIG_KINDS: &[&str] = &["cloud", "template", "cluster", "labels", "settings"];
 /// Table kinds, read into the catalogue before anything else.
 pub const TABLE_KINDS: &[&str] = &["schema", "coe", "driver", "label"];
 
@@ -84,6 +84,7 @@ impl<'a, 'c> Builder<'a, 'c> {
             "cloud" => self.cloud(block),
             "template" => self.template(block),
             "cluster" => self.cluster(block),
+            "settings" => self.settings(block),
             _ => self.label_set(block),
         }
     }
@@ -163,6 +164,15 @@ impl<'a, 'c> Builder<'a, 'c> {
         self.model.clouds.push(cloud);
     }
 
+    fn settings(&mut self, block: &Block) {
+        let (fields, _) = self.validate(block);
+        if let Some((_, first)) = &self.model.settings {
+            self.diags.push(duplicate_block(block, *first));
+            return;
+        }
+        self.model.settings = Some((fields, block.header_span()));
+    }
+
     fn template(&mut self, block: &Block) {
         let (fields, nested) = self.validate(block);
         let (labels, labels_span, boot) = self.labels_and_boot(&nested, Origin::Template);
@@ -221,6 +231,7 @@ impl<'a, 'c> Builder<'a, 'c> {
         let mut labels = Vec::new();
         let mut labels_span = None;
         let mut boot = None;
+        let mut boot_span = None;
         for b in nested {
             if b.kind.name == "labels" {
                 if let Some(n) = &b.name {
@@ -238,10 +249,11 @@ impl<'a, 'c> Builder<'a, 'c> {
                 labels = self.label_entries(b, origin.clone());
             } else {
                 let (fields, _) = self.validate(b);
-                if boot.is_some() {
-                    self.diags.push(duplicate_block(b, b.span));
+                if let Some(first) = boot_span {
+                    self.diags.push(duplicate_block(b, first));
                     continue;
                 }
+                boot_span = Some(b.header_span());
                 boot = Some(fields);
             }
         }
@@ -508,7 +520,7 @@ fn effective(
     let os_distro = match tf.str("cluster_distro") {
         Some((d, span)) => Some(Spanned::new(d.to_string(), span)),
         None => cloud
-            .and_then(|c| model.clouds[c].images.get(&image.value))
+            .and_then(|c| model.clouds[c].image(&image.value))
             .and_then(|img| spanned_str(img.fields.str("os_distro")))
             .filter(|d| !d.value.is_empty()),
     };

@@ -164,7 +164,7 @@ fn unknown_label(catalogue: &Catalogue, e: &LabelEntry, severity: Severity) -> D
     } else {
         d = d.with_help("if this is a vendor label, declare it with a `label \"<key>\" { ... }` block so coe can check it");
     }
-    d.with_note("Magnum passes unknown labels through unchecked; `--deny-unknown-labels` makes this an error")
+    d.with_note("Magnum passes unknown labels through unchecked; `settings { unknown_labels = error }` or `--deny-unknown-labels` makes this an error")
 }
 
 /// The replacement text for a label value, keeping how it was written.

@@ -99,7 +99,13 @@ pub fn check(files: &[ast::File], options: &Options) -> Checked {
         builder.add(b);
     }
     let mut model = builder.finish();
-    rules::run(&catalogue, &mut model, options, &mut diags);
+    let mut options = options.clone();
+    if let Some((settings, _)) = &model.settings
+        && settings.str("unknown_labels").is_some_and(|(s, _)| s == "error")
+    {
+        options.deny_unknown_labels = true;
+    }
+    rules::run(&catalogue, &mut model, &options, &mut diags);
 
     let mut diagnostics = Diagnostics::new();
     diagnostics.extend(diags);

@@ -13,6 +13,8 @@ pub struct Model {
     pub templates: Vec<Template>,
     pub clusters: Vec<Cluster>,
     pub label_sets: IndexMap<String, LabelSet>,
+    /// The `settings` block, if any, and where it is.
+    pub settings: Option<(Fields, Span)>,
 }
 
 impl Model {
@@ -64,6 +66,11 @@ impl Cloud {
         }
     }
 
+    /// An image by name, or by ID when it matches an image's `id`.
+    pub fn image(&self, name_or_id: &str) -> Option<&Resource> {
+        find_resource(&self.images, name_or_id)
+    }
+
     pub fn has_volume_type(&self, name: &str) -> bool {
         self.volume_types.iter().any(|v| v.value == name)
     }
@@ -71,6 +78,15 @@ impl Cloud {
     pub fn heat_template_version(&self) -> Option<&str> {
         self.fields.str("heat_template_version").map(|(s, _)| s)
     }
+}
+
+/// A resource by name, or by ID when it matches a resource's `id` attribute
+/// (OpenStack accepts either).
+pub fn find_resource<'a>(map: &'a IndexMap<String, Resource>, name_or_id: &str) -> Option<&'a Resource> {
+    map.get(name_or_id).or_else(|| {
+        map.values()
+            .find(|r| r.fields.str("id").is_some_and(|(id, _)| id == name_or_id))
+    })
 }
 
 /// Where a label value came from, for messages and the effective-labels view.

@@ -32,13 +32,13 @@ pub enum Ty {
     Store(Vec<String>),
 }
 
-/// Heat template versions by release name, oldest first.
+/// Heat template versions, oldest first, with the release alias Heat accepts (newton and later).
 pub const HEAT_VERSIONS: &[(&str, &str)] = &[
     ("", "2013-05-23"),
     ("", "2014-10-16"),
-    ("liberty", "2015-10-15"),
     ("", "2015-04-30"),
-    ("mitaka", "2016-04-08"),
+    ("", "2015-10-15"),
+    ("", "2016-04-08"),
     ("newton", "2016-10-14"),
     ("ocata", "2017-02-24"),
     ("pike", "2017-09-01"),

@@ -98,7 +98,7 @@ fn float(f: f64) -> Option<String> {
 /// A size in the unit it was written in: `3GiB`, or `1.5GiB` when not whole.
 fn size(bytes: u64, unit: SizeUnit) -> Option<String> {
     let scale = unit.bytes();
-    if bytes % scale == 0 {
+    if bytes.is_multiple_of(scale) {
         return Some(format!("{}{}", bytes / scale, unit.as_str()));
     }
     let number = (bytes as f64 / scale as f64).to_string();

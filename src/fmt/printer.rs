@@ -229,7 +229,11 @@ impl<'a> Printer<'a> {
         let close = (b.span.end as usize).saturating_sub(1).max(open);
         let quiet = !self.pending_before(close);
         if b.body.is_empty() && quiet {
-            let align = if nested { Align::EmptyBlock } else { Align::None };
+            let align = if nested {
+                Align::EmptyBlock
+            } else {
+                Align::None
+            };
             return Code::new(align, head, "{}");
         }
         if nested

@@ -5,7 +5,7 @@ use super::lit::Lit;
 use super::magnum::{Cluster, Image, Template, template_default};
 use super::write::{Block, comment};
 use crate::check::value::quote;
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 
 /// The name of the cloud block the import declares.
 pub const CLOUD: &str = "imported";
@@ -13,11 +13,11 @@ pub const CLOUD: &str = "imported";
 /// Cloud resources the templates and clusters refer to, in first-use order.
 #[derive(Default)]
 struct Resources {
-    flavors: IndexMap<String, ()>,
+    flavors: IndexSet<String>,
     /// Name → whether Magnum used it as an external network.
     networks: IndexMap<String, bool>,
-    subnets: IndexMap<String, ()>,
-    keypairs: IndexMap<String, ()>,
+    subnets: IndexSet<String>,
+    keypairs: IndexSet<String>,
 }
 
 impl Resources {
@@ -27,7 +27,7 @@ impl Resources {
         };
         match attr {
             "flavor" | "master_flavor" => {
-                self.flavors.insert(name, ());
+                self.flavors.insert(name);
             }
             "external_network" => {
                 self.networks.insert(name, true);
@@ -36,10 +36,10 @@ impl Resources {
                 self.networks.entry(name).or_insert(false);
             }
             "fixed_subnet" => {
-                self.subnets.insert(name, ());
+                self.subnets.insert(name);
             }
             "keypair" => {
-                self.keypairs.insert(name, ());
+                self.keypairs.insert(name);
             }
             _ => {}
         }
@@ -91,12 +91,11 @@ impl Emitter<'_> {
             b.trailing(format!("Magnum cluster template {uuid}"));
         }
         let image = self.image_of(t);
-        match (t.image_id(), image) {
-            (Some(id), None) => b.comment(format!(
-                "image {} was not among the imported files: import `openstack image show -f json {id}` too, so that its os_distro is known",
+        if let (Some(id), None) = (t.image_id(), image) {
+            b.comment(format!(
+                "image {} is not among the imported files; import its `openstack image show -f json` output too, so that its os_distro is known",
                 quote(id)
-            )),
-            _ => {}
+            ));
         }
         if let Some(distro) = &t.cluster_distro
             && image.and_then(|i| i.os_distro.as_ref()) != Some(distro)
@@ -226,7 +225,7 @@ impl Emitter<'_> {
             if let Some(d) = &img.os_distro {
                 b.attr("os_distro", Lit::Str(d.clone()).to_source());
             } else {
-                b.trailing("no os_distro property in Glance");
+                b.trailing("no os_distro in Glance");
             }
             if let Some(id) = &img.id {
                 b.attr("id", Lit::Str(id.clone()).to_source());
@@ -244,21 +243,21 @@ impl Emitter<'_> {
                 "Declared by the name or ID used above; the import cannot see their details. Fill in what you know (flavor vcpus, ram and disk; subnet cidr) so that coe check can use it.",
             );
         }
-        for name in r.flavors.keys() {
+        for name in &r.flavors {
             cloud.block(Block::new("flavor", Some(name)));
         }
         for (name, external) in &r.networks {
             let mut b = Block::new("network", Some(name));
             if *external {
                 b.attr("external", "true".into());
-                b.trailing("Magnum checked that it has router:external");
+                b.trailing("Magnum checked router:external");
             }
             cloud.block(b);
         }
-        for name in r.subnets.keys() {
+        for name in &r.subnets {
             cloud.block(Block::new("subnet", Some(name)));
         }
-        for name in r.keypairs.keys() {
+        for name in &r.keypairs {
             cloud.block(Block::new("keypair", Some(name)));
         }
         cloud

@@ -53,17 +53,19 @@ impl Block {
 
     pub fn render(&self, indent: usize, out: &mut String) {
         let pad = "  ".repeat(indent);
+        let trailing = self
+            .trailing
+            .as_ref()
+            .map(|t| format!("  # {t}"))
+            .unwrap_or_default();
         let one_line = match self.items.as_slice() {
-            [] => Some(format!("{pad}{} {{}}", self.header)),
-            [Item::Attr(k, v)] => Some(format!("{pad}{} {{ {k} = {v} }}", self.header))
-                .filter(|l| l.chars().count() <= ONE_LINE),
+            [] => Some(format!("{pad}{} {{}}{trailing}", self.header)),
+            [Item::Attr(k, v)] => Some(format!("{pad}{} {{ {k} = {v} }}{trailing}", self.header)),
             _ => None,
         };
-        if let Some(line) = one_line {
+        // A trailing comment may run a little past the usual width.
+        if let Some(line) = one_line.filter(|l| l.chars().count() <= ONE_LINE + trailing.len()) {
             out.push_str(&line);
-            if let Some(t) = &self.trailing {
-                out.push_str(&format!("  # {t}"));
-            }
             out.push('\n');
             return;
         }

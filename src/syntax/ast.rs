@@ -234,3 +234,18 @@ impl SizeUnit {
             .map(|(u, _, _)| *u)
     }
 }
+
+/// Seconds as the shortest `.coe` duration: 3600 → `1h`, 5400 → `1h30m`.
+pub fn format_duration(mut secs: u64) -> String {
+    if secs == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, scale) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= scale {
+            out.push_str(&format!("{}{unit}", secs / scale));
+            secs %= scale;
+        }
+    }
+    out
+}

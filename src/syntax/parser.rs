@@ -305,8 +305,9 @@ impl Lower<'_> {
                     Diagnostic::new(Code(4), span, format!("size `{text}` is out of range"))
                         .with_label("sizes must be positive and below 16 EiB"),
                 );
+                // Recover with the magnitude, so range checks downstream stay quiet.
                 return ExprKind::Size {
-                    bytes: 0,
+                    bytes: bytes.abs().min(u64::MAX as f64) as u64,
                     unit: size_unit,
                 };
             }
@@ -413,7 +414,7 @@ fn bad_duration(text: &str, span: Span) -> Option<(Diagnostic, ExprKind)> {
         return Some((d, ExprKind::Duration(u64::MAX)));
     }
     let secs = seconds.round() as u64;
-    let fixed = crate::check::value::format_duration(secs);
+    let fixed = format_duration(secs);
     let d = Diagnostic::new(Code(1), span, format!("`{text}` is not a valid duration"))
         .with_label("durations are whole numbers of `d`, `h`, `m` and `s`, larger units first")
         .with_fix(format!("write `{fixed}`"), span, fixed);

@@ -8,7 +8,7 @@ use crate::source::{FileId, Span};
 /// Words that open a top-level item. Only used to recover from a missing `}`:
 /// such a word at column 0 while a block is still open starts a new item.
 const TOP_LEVEL_WORDS: &[&str] = &[
-    "let", "cloud", "template", "cluster", "labels", "coe", "driver", "label", "schema",
+    "let", "cloud", "template", "cluster", "labels", "settings", "coe", "driver", "label", "schema",
 ];
 
 pub struct Scan {

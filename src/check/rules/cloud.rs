@@ -22,13 +22,7 @@ fn resources(cloud: &Cloud) -> [(&'static str, &'static str, u16, &IndexMap<Stri
     ]
 }
 
-/// Names that may be IDs: a reference by ID is accepted when it matches an `id`.
-fn find<'a>(map: &'a IndexMap<String, Resource>, name: &str) -> Option<&'a Resource> {
-    map.get(name).or_else(|| {
-        map.values()
-            .find(|r| r.fields.str("id").is_some_and(|(id, _)| id == name))
-    })
-}
+use crate::check::model::find_resource as find;
 
 fn unknown(
     cloud: &Cloud,

@@ -333,7 +333,7 @@ fn select_driver<'c>(
                 return None;
             };
             // An image missing from the cloud is reported by the cloud rules.
-            let img = cloud.images.get(image)?;
+            let img = cloud.image(image)?;
             match img.fields.str("os_distro").filter(|(d, _)| !d.is_empty()) {
                 Some((d, span)) => (d.to_string(), span),
                 None => {

@@ -67,10 +67,9 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let file_name = path.file_name().map_or_else(
-        || "file".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let file_name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{file_name}.coe-fmt-{}.tmp", std::process::id()));
     let result = (|| {
         std::fs::write(&tmp, text)?;
