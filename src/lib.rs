@@ -5,6 +5,7 @@
 //! The CLI, the formatter and the importer sit on top and share the front end.
 
 pub mod check;
+pub mod compile;
 pub mod cli;
 pub mod diag;
 pub mod fmt;

@@ -114,6 +114,7 @@ fn dependencies_point_one_way() {
         ("check", &["source", "diag", "syntax", "stdlib", "check"]),
         ("fmt", &["source", "diag", "syntax", "check", "fmt"]),
         ("import", &["source", "diag", "syntax", "check", "import"]),
+        ("compile", &["source", "diag", "check", "compile"]),
     ];
     for (module, ok) in allowed {
         for (file, used) in crate_uses(module) {

@@ -224,7 +224,7 @@ def ensure_venv(venv, spec, constraints, probe_import, name):
 
 def install_heat():
     with Lock(TARGET / "heat-venv.lock"):
-        changed = ensure_venv(HEAT_VENV, HEAT_PIP_SPEC, CONSTRAINTS, "heat.engine.service", "heat")
+        changed = ensure_venv(HEAT_VENV, HEAT_PIP_SPEC, CONSTRAINTS, "heat.version", "heat")
     if not changed:
         log(f"{HEAT_VENV} is up to date")
 

@@ -342,6 +342,7 @@ impl<'a, 'c> Builder<'a, 'c> {
             let name = &parts[1];
             match names.iter().position(|n| n == name) {
                 Some(i) => cluster.template = Some(i),
+                None if is_unparsed(&model.unparsed, "template", name) => {}
                 None => self
                     .diags
                     .push(unresolved(r.span, "template", name, &names)),
@@ -363,23 +364,52 @@ impl<'a, 'c> Builder<'a, 'c> {
                 Some((Value::Ref(parts), span)) => match clouds.iter().position(|c| *c == parts[1])
                 {
                     Some(i) => t.cloud = Some(i),
+                    None if is_unparsed(&self.model.unparsed, "cloud", &parts[1]) => {}
                     None => self
                         .diags
                         .push(unresolved(span, "cloud", &parts[1], &clouds)),
                 },
                 _ if clouds.len() == 1 => t.cloud = Some(0),
-                _ if clouds.len() > 1 => self.diags.push(
-                    Diagnostic::new(
-                        Code(113),
-                        t.span,
-                        format!("template `{}` does not say which cloud it targets", t.name),
-                    )
-                    .with_label(format!("{} clouds are declared", clouds.len()))
-                    .with_help(format!(
-                        "add `cloud = cloud.{}` (or another declared cloud)",
-                        clouds[0]
-                    )),
-                ),
+                _ if clouds.len() > 1 => {
+                    // The clouds that have every resource the template names.
+                    let fits: Vec<&str> = self
+                        .model
+                        .clouds
+                        .iter()
+                        .filter(|c| {
+                            [
+                                ("image", &c.images),
+                                ("flavor", &c.flavors),
+                                ("master_flavor", &c.flavors),
+                                ("external_network", &c.networks),
+                                ("keypair", &c.keypairs),
+                            ]
+                            .iter()
+                            .all(|(attr, map)| {
+                                t.fields.str(attr).is_none_or(|(n, _)| map.contains_key(n))
+                            })
+                        })
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    let help = match fits.as_slice() {
+                        [only] => format!(
+                            "add `cloud = cloud.{only}`: it is the only cloud with the image, flavors, network and keypair this template names"
+                        ),
+                        _ => format!(
+                            "add `cloud = cloud.NAME` with one of {}",
+                            super::schema::backticked(&clouds)
+                        ),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code(113),
+                            t.span,
+                            format!("template `{}` does not say which cloud it targets", t.name),
+                        )
+                        .with_label(format!("{} clouds are declared", clouds.len()))
+                        .with_help(help),
+                    );
+                }
                 _ => {}
             }
         }
@@ -388,6 +418,7 @@ impl<'a, 'c> Builder<'a, 'c> {
     /// Puts each template's and cluster's label sets before its own labels.
     fn resolve_label_sets(&mut self) {
         let sets = self.model.label_sets.clone();
+        let unparsed = self.model.unparsed.clone();
         let names: Vec<String> = sets.keys().cloned().collect();
         let expand = |fields: &Fields, own: &mut Vec<LabelEntry>, diags: &mut Vec<Diagnostic>| {
             let Some(list) = fields.explicit("label_sets") else {
@@ -405,6 +436,7 @@ impl<'a, 'c> Builder<'a, 'c> {
                             merged.push(l.clone());
                         }
                     }
+                    None if is_unparsed(&unparsed, "labels", &parts[1]) => {}
                     None => diags.push(unresolved(item.span, "labels", &parts[1], &names)),
                 }
             }
@@ -434,6 +466,11 @@ fn duplicate_block(b: &Block, first: Span) -> Diagnostic {
     .with_label("declared again here")
     .with_secondary(first, "first declared here")
     .with_help("merge the two blocks into one")
+}
+
+/// A block of this kind and name had a syntax error, which is reported already.
+fn is_unparsed(unparsed: &[(String, String)], kind: &str, name: &str) -> bool {
+    unparsed.iter().any(|(k, n)| k == kind && n == name)
 }
 
 fn unresolved(span: Span, kind: &str, name: &str, known: &[String]) -> Diagnostic {

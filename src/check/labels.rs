@@ -159,12 +159,36 @@ fn unknown_label(catalogue: &Catalogue, e: &LabelEntry, severity: Severity) -> D
     )
     .with_label("unknown label")
     .with_severity(severity);
-    if let Some(best) = did_you_mean(&e.key, catalogue.labels.keys().map(String::as_str)) {
+    if let Some(best) = closest_label(catalogue, &e.key) {
         d = d.with_fix(format!("did you mean `{best}`?"), e.key_span, best);
     } else {
         d = d.with_help("if this is a vendor label, declare it with a `label \"<key>\" { ... }` block so coe can check it");
     }
     d.with_note("Magnum passes unknown labels through unchecked; `settings { unknown_labels = error }` or `--deny-unknown-labels` makes this an error")
+}
+
+/// Keys people write for a label that has another name.
+const LABEL_ALIASES: &[(&str, &str)] = &[
+    ("kube_version", "kube_tag"),
+    ("kubernetes_version", "kube_tag"),
+    ("k8s_version", "kube_tag"),
+];
+
+/// The label `key` most likely means: a known alias, the one label whose name
+/// ends with it (`dashboard_enabled`), or the closest spelling.
+fn closest_label<'c>(catalogue: &'c Catalogue, key: &str) -> Option<&'c str> {
+    let known = |k: &str| catalogue.labels.get_key_value(k).map(|(k, _)| k.as_str());
+    if let Some(alias) = LABEL_ALIASES.iter().find(|(a, _)| *a == key) {
+        return known(alias.1);
+    }
+    if key.contains('_') {
+        let suffix = format!("_{key}");
+        let mut ends = catalogue.labels.keys().filter(|k| k.ends_with(&suffix));
+        if let (Some(only), None) = (ends.next(), ends.next()) {
+            return Some(only.as_str());
+        }
+    }
+    did_you_mean(key, catalogue.labels.keys().map(String::as_str))
 }
 
 /// The replacement text for a label value, keeping how it was written.

@@ -95,6 +95,7 @@ pub fn check(files: &[ast::File], options: &Options) -> Checked {
     warn_shadowing(&consts, &catalogue, &mut diags);
 
     let mut builder = build::Builder::new(&catalogue, &mut consts, &mut diags);
+    builder.model.unparsed = files.iter().flat_map(|f| f.unparsed.clone()).collect();
     for b in &blocks {
         builder.add(b);
     }

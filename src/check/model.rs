@@ -15,6 +15,8 @@ pub struct Model {
     pub label_sets: IndexMap<String, LabelSet>,
     /// The `settings` block, if any, and where it is.
     pub settings: Option<(Fields, Span)>,
+    /// Blocks left out because of syntax errors, as (kind, name).
+    pub unparsed: Vec<(String, String)>,
 }
 
 impl Model {

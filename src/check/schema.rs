@@ -244,7 +244,7 @@ impl Schemas {
                     .with_help(format!(
                         "add `{} = ...`: {}",
                         attr.name,
-                        attr.description.trim_end_matches('.').to_lowercase()
+                        lowercase_first(attr.description.trim_end_matches('.'))
                     )),
                 );
             } else if let Some(default) = &attr.default {
@@ -281,6 +281,15 @@ fn unknown_attribute(
         d = d.with_help(format!("`{kind}` takes: {}", backticked(&names)));
     }
     d
+}
+
+/// "Neutron network with IPs" → "neutron network with IPs": keeps acronyms.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 pub fn backticked(names: &[String]) -> String {

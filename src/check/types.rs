@@ -202,7 +202,9 @@ pub fn coerce(ty: &Ty, v: Val, attr: &AttrSchema, diags: &mut Vec<Diagnostic>) -
         (Ty::Duration, Value::Int(n)) if *n >= 0 => Val::new(Value::Duration(*n as u64 * 60), span),
         (Ty::Uuid, Value::Str(s)) => {
             if !is_uuid(s) {
-                diags.push(invalid_uuid(span, s));
+                diags.push(invalid_uuid(span, s).with_help(
+                    "use the UUID that `openstack <resource> show` prints, or leave the ID out to refer by name",
+                ));
                 return None;
             }
             v
@@ -240,10 +242,14 @@ pub fn coerce(ty: &Ty, v: Val, attr: &AttrSchema, diags: &mut Vec<Diagnostic>) -
                 .strip_prefix("http://")
                 .or_else(|| s.strip_prefix("https://"));
             if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
-                diags.push(
+                let mut d =
                     Diagnostic::new(Code(210), span, format!("`{s}` is not an http(s) URL"))
-                        .with_label("expected `http://host...` or `https://host...`"),
-                );
+                        .with_label("expected `http://host...` or `https://host...`");
+                // A bare `host:port` only lacks its scheme.
+                if !s.contains("://") && !s.is_empty() && !s.starts_with('/') {
+                    d = d.with_fix("add the scheme", span, quote(&format!("http://{s}")));
+                }
+                diags.push(d);
                 return None;
             }
             v
@@ -301,7 +307,7 @@ pub fn coerce(ty: &Ty, v: Val, attr: &AttrSchema, diags: &mut Vec<Diagnostic>) -
         }
         (Ty::Member(allowed), Value::Member(word)) => {
             if let Some(values) = allowed {
-                check_member(word, values, span, diags)?;
+                check_member(word, values, &attr.name, span, diags)?;
             }
             v
         }
@@ -336,7 +342,7 @@ pub fn coerce(ty: &Ty, v: Val, attr: &AttrSchema, diags: &mut Vec<Diagnostic>) -
             return None;
         }
         (Ty::Store(values), Value::Member(word)) if word != "local" => {
-            check_member(word, values, span, diags)?;
+            check_member(word, values, &attr.name, span, diags)?;
             v
         }
         (Ty::Store(values), Value::Member(_)) if values.iter().any(|x| x == "local") => {
@@ -358,7 +364,9 @@ pub fn coerce(ty: &Ty, v: Val, attr: &AttrSchema, diags: &mut Vec<Diagnostic>) -
                     },
                 ] => {
                     if !is_uuid(s) {
-                        diags.push(invalid_uuid(*arg_span, s));
+                        diags.push(invalid_uuid(*arg_span, s).with_help(
+                            "copy the device's UUID from `blkid`, e.g. `a3239e52-2902-44ac-81ff-3c28ead35e98`",
+                        ));
                         return None;
                     }
                     v
@@ -462,13 +470,14 @@ fn range(attr: &AttrSchema, n: i64, span: Span, diags: &mut Vec<Diagnostic>) -> 
 pub fn check_member(
     word: &str,
     values: &[String],
+    attr: &str,
     span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<()> {
     if values.iter().any(|v| v == word) {
         return Some(());
     }
-    diags.push(member_diagnostic(word, values, span, "value"));
+    diags.push(member_diagnostic(word, values, span, &format!("`{attr}`")));
     None
 }
 
@@ -513,7 +522,6 @@ pub fn is_uuid(s: &str) -> bool {
 fn invalid_uuid(span: Span, s: &str) -> Diagnostic {
     Diagnostic::new(Code(205), span, format!("`{s}` is not a UUID"))
         .with_label("expected 8-4-4-4-12 hex digits")
-        .with_help("copy the ID from `openstack volume show` or `blkid`, e.g. `a3239e52-2902-44ac-81ff-3c28ead35e98`")
 }
 
 /// Parses `a.b.c.d/n`; reports bad shapes and set host bits (with the fix).

@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Check .coe files (a file, or every .coe file of a directory) and report problems
     Check(CheckArgs),
+    /// Compile each cluster to the bundle Heat's stack-create API takes
+    Build(BuildArgs),
     /// Show the effective labels of each cluster after inheritance and merge
     Labels(LabelsArgs),
     /// Explain a diagnostic code, with a wrong and a right example
@@ -59,6 +61,18 @@ pub struct CheckArgs {
     /// When to use colour in human output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// Files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    /// Where to write one directory per cluster
+    #[arg(short, long, default_value = "build")]
+    pub output: PathBuf,
+    /// Only these clusters (repeatable)
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -14,6 +14,9 @@ pub struct File {
     pub items: Vec<Item>,
     /// Every comment in the file, in order; the formatter puts them back.
     pub comments: Vec<Comment>,
+    /// Blocks left out because of a syntax error, as (kind, name) read from
+    /// their first line, so that references to them are not reported again.
+    pub unparsed: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

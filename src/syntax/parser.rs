@@ -30,6 +30,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parse {
         file: File {
             items: Vec::new(),
             comments: scanned.comments,
+            unparsed: Vec::new(),
         },
         diagnostics: Vec::new(),
     };
@@ -52,6 +53,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parse {
                 }
             }
             Err(error) => {
+                out.file.unparsed.extend(block_header(chunk));
                 let detailed = detailed_error(chunk);
                 out.diagnostics.push(syntax_diagnostic(
                     file_id,
@@ -65,6 +67,16 @@ pub fn parse(file_id: FileId, text: &str) -> Parse {
         }
     }
     out
+}
+
+/// `kind "name"` at the start of a chunk that failed to parse.
+fn block_header(chunk: &str) -> Option<(String, String)> {
+    let kind_len = chunk
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(chunk.len());
+    let rest = chunk[kind_len..].trim_start().strip_prefix('"')?;
+    let name = &rest[..rest.find(['"', '\n'])?];
+    (kind_len > 0).then(|| (chunk[..kind_len].to_string(), name.to_string()))
 }
 
 /// Re-parses a failing chunk with pest's attempt tracking switched on; it is

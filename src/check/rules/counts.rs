@@ -13,6 +13,8 @@ pub fn check(catalogue: &Catalogue, model: &Model, i: usize, diags: &mut Vec<Dia
     let masters = eff.master_count.value;
     if masters > 1 && !eff.master_lb_enabled.value {
         let template = &model.templates[eff.template];
+        let unset = cluster.fields.explicit("master_lb_enabled").is_none()
+            && template.fields.explicit("master_lb_enabled").is_none();
         let mut d = Diagnostic::new(
             Code(309),
             eff.master_count.span,
@@ -21,14 +23,16 @@ pub fn check(catalogue: &Catalogue, model: &Model, i: usize, diags: &mut Vec<Dia
         .with_label("more than one master")
         .with_secondary(
             eff.master_lb_enabled.span,
-            "master_lb_enabled is false here",
+            if unset {
+                "`master_lb_enabled` is not set here, so it is false"
+            } else {
+                "master_lb_enabled is false here"
+            },
         )
         .with_help(
             "set `master_lb_enabled = true` on the template or the cluster, or use one master",
         );
-        if cluster.fields.explicit("master_lb_enabled").is_none()
-            && template.fields.explicit("master_lb_enabled").is_none()
-        {
+        if unset {
             d = d.with_fix(
                 "enable the master load balancer for this cluster",
                 cluster
@@ -71,7 +75,10 @@ pub fn check(catalogue: &Catalogue, model: &Model, i: usize, diags: &mut Vec<Dia
             Diagnostic::new(
                 Code(306),
                 size.span,
-                "devicemapper needs a docker volume of at least 3 GB",
+                format!(
+                    "devicemapper needs a docker volume of at least 3 GB, found {} GB",
+                    size.as_int().unwrap_or(0)
+                ),
             )
             .with_label("too small for devicemapper")
             .with_secondary(storage.span, "the template uses devicemapper")

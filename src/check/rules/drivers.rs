@@ -91,11 +91,33 @@ fn table_member(
         format!("{what} `{word}` is not supported for `{coe}`"),
     )
     .with_label(format!("`{coe}` supports {}", names(table)));
-    if let Some(best) = did_you_mean(word, table.iter().map(String::as_str)) {
+    if let Some(best) = closest(word, table) {
         d = d.with_fix(format!("did you mean `{best}`?"), span, best);
     }
     diags.push(d);
     false
+}
+
+/// Other names people use for table members; spelling distance cannot find these.
+const ALIASES: &[(&str, &str)] = &[
+    ("k8s", "kubernetes"),
+    ("kube", "kubernetes"),
+    ("baremetal", "bm"),
+    ("bare-metal", "bm"),
+    ("ironic", "bm"),
+    ("virtual", "vm"),
+    ("nova", "vm"),
+];
+
+/// The member `word` most likely means: a known alias, or the closest spelling.
+fn closest<'t>(word: &str, table: &'t [String]) -> Option<&'t str> {
+    let alias = ALIASES
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(word))
+        .and_then(|(_, m)| table.iter().find(|t| t == m));
+    alias
+        .map(String::as_str)
+        .or_else(|| did_you_mean(word, table.iter().map(String::as_str)))
 }
 
 fn check_template<'c>(
@@ -117,7 +139,7 @@ fn check_template<'c>(
                 format!("COE `{coe_name}` is not supported"),
             )
             .with_label(format!("supported: {}", names(&known)));
-            if let Some(best) = did_you_mean(coe_name, known.iter().map(String::as_str)) {
+            if let Some(best) = closest(coe_name, &known) {
                 d = d.with_fix(format!("did you mean `{best}`?"), coe_span, best);
             }
             if coe_name == "dcos" {
@@ -319,8 +341,8 @@ fn select_driver<'c>(
         None => {
             let cloud = t.cloud.map(|c| &model.clouds[c]);
             let Some(cloud) = cloud else {
-                if !model.clouds.is_empty() {
-                    return None; // an ambiguous or unresolved cloud is reported already
+                if !model.clouds.is_empty() || model.unparsed.iter().any(|(k, _)| k == "cloud") {
+                    return None; // an ambiguous, unresolved or unparsed cloud is reported already
                 }
                 diags.push(
                     Diagnostic::new(Code(308), image_span, format!("cannot tell the `os_distro` of image `{image}`"))

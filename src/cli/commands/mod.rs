@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod build;
 mod check;
 mod explain;
 mod fmt;
@@ -10,6 +11,7 @@ use super::args::{Cli, Command};
 
 pub fn run(cli: Cli) -> Result<i32, String> {
     match cli.command {
+        Command::Build(a) => build::run(a),
         Command::Check(a) => check::run(a),
         Command::Labels(a) => labels::run(a),
         Command::Explain(a) => explain::run(a),

@@ -1,0 +1,175 @@
+"""In-process "heat-all": Heat's engine and API in one process.
+
+Heat 27 ships no heat-all or eventlet API server, and the `fake://` RPC
+transport only works inside one process, so this runs EngineService and the
+heat-api paste app (served by the stdlib wsgiref server) side by side.
+
+Run with Heat's venv: python launcher.py --config-file heat.conf
+Environment: HEAT_PID_FILE (written once ready), HEAT_NO_LEAF_STAGGER
+(default 1), HEAT_SQLITE_FK (default 1). Started by harness/heat/heatctl.py.
+"""
+
+# The threading backend must be chosen before any other oslo or Heat import.
+from oslo_service import backend
+
+backend.init_backend(backend.BackendType.THREADING)
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import socketserver  # noqa: E402
+import sqlite3  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from wsgiref import simple_server  # noqa: E402
+
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log as logging  # noqa: E402
+import sqlalchemy  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+CONF = cfg.CONF
+CONF.register_opts(
+    [
+        cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="address the API listens on"),
+        cfg.PortOpt("bind_port", default=8004, help="port the API listens on"),
+    ],
+    group="heat_all",
+)
+LOG = logging.getLogger("heat-all")
+HTTP_LOG = logging.getLogger("heat-all.http")
+
+
+# ---- SQLite: Heat is written for MySQL; these make it safe on SQLite.
+# Class-level listeners apply to the engine oslo.db creates later and run
+# before oslo.db's own per-engine ones.
+
+
+@event.listens_for(sqlalchemy.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_con, _record):
+    if not isinstance(dbapi_con, sqlite3.Connection):
+        return
+    cur = dbapi_con.cursor()
+    # WAL lets readers run beside the one writer; the busy timeout makes
+    # writers queue instead of failing at once.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=60000")
+    # InnoDB enforces foreign keys; [database] sqlite_fk is ignored by Heat.
+    if os.environ.get("HEAT_SQLITE_FK", "1") != "0":
+        cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+@event.listens_for(sqlalchemy.engine.Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    # A deferred BEGIN lets two read-then-write transactions deadlock, and
+    # SQLite then fails at once ("database is locked") without waiting.
+    # oslo.db's own begin listener sees the key and does nothing.
+    if conn.dialect.name == "sqlite" and "in_transaction" not in conn.info:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info["in_transaction"] = True
+
+
+# ---- optional speed patch
+
+
+class _NoLeafStagger:
+    """Stands in for `time` in heat.engine.stack only.
+
+    converge_stack sleeps 1 s after triggering each independent resource;
+    any sleep of 1 s or more becomes a plain yield there.
+    """
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds):
+        time.sleep(0 if seconds >= 1 else seconds)
+
+
+def _patch_leaf_stagger():
+    from heat.engine import stack
+
+    stack.time = _NoLeafStagger()
+    LOG.info("leaf-stagger patch applied (HEAT_NO_LEAF_STAGGER=1)")
+
+
+# ---- HTTP server
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _LoggingHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (stdlib signature)
+        HTTP_LOG.info("%s %s", self.client_address[0], format % args)
+
+
+def _write_pid():
+    path = os.environ.get("HEAT_PID_FILE")
+    if path:
+        tmp = f"{path}.tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(tmp, path)
+
+
+def main():
+    from heat import version
+
+    logging.register_options(CONF)
+    CONF(sys.argv[1:], project="heat", prog="heat-all", version=version.version_info.version_string())
+    logging.setup(CONF, "heat-all")
+
+    # Engine threads are not daemonic: a plain exit after an error would hang.
+    try:
+        from heat.common import config
+        from heat.common import messaging
+        from heat.rpc import api as rpc_api
+
+        config.set_config_defaults()
+        messaging.setup()
+        # Registers auth_encryption_key and the other engine options the
+        # sanity check reads.
+        from heat.engine import service as engine_service
+
+        config.startup_sanity_check()
+        if os.environ.get("HEAT_NO_LEAF_STAGGER", "1") == "1":
+            _patch_leaf_stagger()
+        engine = engine_service.EngineService(CONF.host, rpc_api.ENGINE_TOPIC)
+        engine.start()
+        app = config.load_paste_app("heat-api")
+        host, port = CONF.heat_all.bind_host, CONF.heat_all.bind_port
+        httpd = simple_server.make_server(
+            host, port, app, server_class=_ThreadingWSGIServer, handler_class=_LoggingHandler
+        )
+    except BaseException:
+        LOG.exception("heat-all failed to start")
+        os._exit(1)
+
+    _write_pid()
+    LOG.info("heat-all listening on http://%s:%s", host, port)
+
+    def _shutdown(signum, _frame):
+        LOG.info("signal %s received, shutting down", signum)
+        # shutdown() waits for serve_forever(), which this handler interrupts:
+        # calling it on this thread would deadlock.
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+
+    httpd.serve_forever()
+    try:
+        engine.stop()
+    except Exception:
+        LOG.exception("engine stop failed")
+    LOG.info("heat-all stopped")
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

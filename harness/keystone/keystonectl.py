@@ -1,0 +1,2 @@
+def stop_keystone():
+    pass

@@ -1,0 +1,68 @@
+//! `coe build`: check, compile, and write one bundle directory per cluster.
+
+use crate::check::{self, Options};
+use crate::cli::args::BuildArgs;
+use crate::cli::exit;
+use crate::compile;
+use crate::diag::render;
+use std::path::Path;
+
+pub fn run(a: BuildArgs) -> Result<i32, String> {
+    let (mut sources, ids) = super::check::load(&a.paths)?;
+    let checked = check::check_files(&mut sources, &ids, &Options::default());
+    let warnings: Vec<_> = checked.diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let color = super::check::use_color(crate::cli::args::Color::Auto);
+    let bundles = match compile::compile(&checked, &sources) {
+        Ok(b) => b,
+        Err(diags) => {
+            print!("{}", render::human::render(&sources, &diags, color));
+            println!("{}", render::human::summary(&diags));
+            return Ok(exit::FAILED);
+        }
+    };
+    if !warnings.is_empty() {
+        print!("{}", render::human::render(&sources, &warnings, color));
+    }
+    for name in &a.clusters {
+        if !bundles.iter().any(|b| &b.cluster == name) {
+            return Err(format!("no cluster named `{name}`"));
+        }
+    }
+    let selected: Vec<_> = bundles
+        .iter()
+        .filter(|b| a.clusters.is_empty() || a.clusters.contains(&b.cluster))
+        .collect();
+    for b in &selected {
+        let files = b.outputs().map_err(|e| format!("cluster `{}`: {e}", b.cluster))?;
+        write_dir(&a.output.join(&b.cluster), &files)?;
+        println!("built {} → {} ({} files, stack `{}`)", b.cluster, a.output.join(&b.cluster).display(), files.len(), b.stack_name);
+    }
+    if selected.is_empty() {
+        println!("no clusters to build");
+    }
+    Ok(exit::OK)
+}
+
+/// Writes a directory completely or not at all: into a temporary sibling,
+/// then swapped in place of the old one.
+fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| {
+        std::fs::create_dir_all(&tmp)?;
+        for (path, text) in files {
+            std::fs::write(tmp.join(path), text)?;
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::rename(&tmp, dir)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_dir_all(&tmp);
+        format!("cannot write `{}`: {e}", dir.display())
+    })
+}

@@ -1,0 +1,69 @@
+//! The embedded Heat templates and scripts of `stdlib/heat/`, and their rendering.
+
+include!(concat!(env!("OUT_DIR"), "/heat_files.rs"));
+
+use std::collections::BTreeMap;
+
+/// COEs coe has templates for; the directory under `stdlib/heat/` has the same name.
+pub const FAMILIES: &[&str] = &["kubernetes", "swarm-mode", "mesos"];
+/// The oldest HOT version the templates are written for (conditions, map_merge).
+pub const MIN_HEAT_VERSION: &str = "2016-10-14";
+/// Used when the cloud block does not say.
+pub const DEFAULT_HEAT_VERSION: &str = "2018-08-31";
+
+pub fn family(coe: &str) -> Option<&'static str> {
+    FAMILIES.iter().copied().find(|f| *f == coe)
+}
+
+/// What the templates may depend on structurally; values are parameters.
+pub struct Context<'a> {
+    pub heat_template_version: &'a str,
+    pub driver: &'a str,
+    pub coe: &'a str,
+    pub os_distro: &'a str,
+    pub user_data_format: &'a str,
+}
+
+/// Renders one family: `template.yaml`, and `files` with every other template
+/// and script under its bare file name (the bundle is flat; see stdlib/heat/README.md).
+pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, String>), String> {
+    let env = minijinja::Environment::new();
+    let mut top = None;
+    let mut files = BTreeMap::new();
+    for (path, text) in HEAT_FILES {
+        let (dir, name) = path.split_once('/').unwrap_or(("", path));
+        if !(dir == "scripts" || dir == family || dir == "common") || name.contains('/') {
+            continue;
+        }
+        let bundle_path = name.trim_end_matches(".j2").to_string();
+        if dir == family && bundle_path == "cluster.yaml" {
+            top = Some(render_one(&env, path, text, ctx)?);
+            continue;
+        }
+        let body = if path.ends_with(".j2") { render_one(&env, path, text, ctx)? } else { text.to_string() };
+        if files.insert(bundle_path.clone(), body).is_some() {
+            return Err(format!("two stdlib/heat files are both named `{bundle_path}` in one bundle"));
+        }
+    }
+    let top = top.ok_or_else(|| format!("stdlib/heat/{family}/cluster.yaml.j2 is missing"))?;
+    Ok((top, files))
+}
+
+fn render_one(env: &minijinja::Environment, path: &str, text: &str, ctx: &Context) -> Result<String, String> {
+    let mut out = env
+        .render_str(
+            text,
+            minijinja::context! {
+                heat_template_version => ctx.heat_template_version,
+                driver => ctx.driver,
+                coe => ctx.coe,
+                os_distro => ctx.os_distro,
+                user_data_format => ctx.user_data_format,
+            },
+        )
+        .map_err(|e| format!("stdlib/heat/{path}: {e}"))?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
