@@ -37,7 +37,10 @@ fn generate() -> String {
             ("cgroup_driver", "\"systemd\""),
             ("container_runtime", "\"containerd\""),
             ("selinux_mode", "\"permissive\""),
-            ("kubelet_options", "\"--max-pods=110 --image-gc-high-threshold=85\""),
+            (
+                "kubelet_options",
+                "\"--max-pods=110 --image-gc-high-threshold=85\"",
+            ),
             ("kubeapi_options", "\"--audit-log-maxage=30\""),
             ("etcd_volume_size", "20"),
             ("etcd_volume_type", "\"ssd\""),
@@ -67,7 +70,10 @@ fn main() {
     let path = dir.join("large.coe");
     std::fs::write(&path, &text).unwrap();
     let mb = text.len() as f64 / 1e6;
-    println!("input: {CLUSTERS} clusters, {TEMPLATES} templates, {mb:.1} MB ({})", path.display());
+    println!(
+        "input: {CLUSTERS} clusters, {TEMPLATES} templates, {mb:.1} MB ({})",
+        path.display()
+    );
 
     // Baseline: the grammar alone, no tree, best of 3.
     let mut pest_best = f64::MAX;
@@ -82,14 +88,30 @@ fn main() {
     let mut check_best = f64::MAX;
     for _ in 0..3 {
         let t = Instant::now();
-        let out = Command::new(exe).args(["check", "--format", "json"]).arg(&path).output().unwrap();
+        let out = Command::new(exe)
+            .args(["check", "--format", "json"])
+            .arg(&path)
+            .output()
+            .unwrap();
         check_best = check_best.min(t.elapsed().as_secs_f64());
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
-        assert_eq!(report["summary"]["errors"], 0, "the generated configuration must check clean");
+        assert_eq!(
+            report["summary"]["errors"], 0,
+            "the generated configuration must check clean"
+        );
     }
     let peak = children_peak_mib();
 
-    println!("pest grammar only : {:>7.1} MB/s ({pest_best:.3} s)", mb / pest_best);
-    println!("coe check (binary): {:>7.1} MB/s ({check_best:.3} s, peak memory {peak:.0} MiB)", mb / check_best);
-    println!("ratio             : coe check runs at {:.0}% of pest's raw rate", 100.0 * pest_best / check_best);
+    println!(
+        "pest grammar only : {:>7.1} MB/s ({pest_best:.3} s)",
+        mb / pest_best
+    );
+    println!(
+        "coe check (binary): {:>7.1} MB/s ({check_best:.3} s, peak memory {peak:.0} MiB)",
+        mb / check_best
+    );
+    println!(
+        "ratio             : coe check runs at {:.0}% of pest's raw rate",
+        100.0 * pest_best / check_best
+    );
 }

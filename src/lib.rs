@@ -5,8 +5,8 @@
 //! The CLI, the formatter and the importer sit on top and share the front end.
 
 pub mod check;
-pub mod compile;
 pub mod cli;
+pub mod compile;
 pub mod diag;
 pub mod fmt;
 pub mod import;

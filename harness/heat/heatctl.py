@@ -203,7 +203,7 @@ def ensure_venv(venv, spec, constraints, probe_import, name):
         log(f"{venv} is broken (import {probe_import} failed), reinstalling")
     if subprocess.run([sys.executable, "-m", "venv", "--help"], capture_output=True).returncode:
         die("python3 has no venv module; fix: `apt-get install python3-venv`")
-    log(f"installing {spec} into {venv} (about 75 s)")
+    log(f"installing {spec} into {venv} (takes a minute or so)")
     start = time.monotonic()
     shutil.rmtree(venv, ignore_errors=True)
     TARGET.mkdir(parents=True, exist_ok=True)
@@ -376,8 +376,24 @@ def healthy(mode):
 
 
 def publish_url():
-    (HEAT_HOME / "url").write_text(base_url() + "\n")
-    print(base_url())
+    """Prints the base URL and leaves it in $HEAT_HOME/url for tests."""
+    url = base_url()
+    if current_mode() == "keystone":
+        # The tenant is the admin project's id; requests need a token.
+        project = read_env(HEAT_HOME / "keystone.env").get("HEAT_PROJECT_ID", "admin")
+        url = f"{url.rsplit('/', 1)[0]}/{project}"
+        log(f"keystone mode: get a token with the settings in {HEAT_HOME / 'keystone.env'}")
+    (HEAT_HOME / "url").write_text(url + "\n")
+    print(url)
+
+
+def read_env(path):
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    pairs = (line.removeprefix("export ").split("=", 1) for line in lines if "=" in line)
+    return {k: v for k, v in pairs}
 
 
 def start(args):
@@ -387,13 +403,16 @@ def start(args):
     with Lock(TARGET / "heat-start.lock"):
         pid = running_pid()
         if pid and read_pid(pid_file()) == pid and current_mode() == mode and healthy(mode):
-            log(f"already running (pid {pid}, {mode})")
             if args.keystone:
-                from keystonectl import keystone_status_line
+                from keystonectl import keystone_healthy
 
-                log(keystone_status_line())
-            publish_url()
-            return
+                up = keystone_healthy()
+            else:
+                up = True
+            if up:
+                log(f"already running (pid {pid}, {mode})")
+                publish_url()
+                return
         if pid:
             log(f"pid {pid} is not healthy or runs in another mode, restarting it")
             stop_heat()
@@ -411,6 +430,8 @@ def start(args):
             from keystonectl import register_heat
 
             register_heat(base_url())
+        else:
+            (HEAT_HOME / "keystone.env").unlink(missing_ok=True)
         heat_log = HEAT_HOME / "heat.log"
         if heat_log.exists():
             heat_log.replace(HEAT_HOME / "heat.log.prev")
@@ -487,7 +508,8 @@ def status(_args):
     ok = healthy(mode)
     rss = rss_mb(pid)
     rss_text = f", rss {rss:.0f} MB" if rss else ""
-    print(f"heat: {'running' if ok else 'NOT HEALTHY'} pid {pid}, {mode}{rss_text}, {base_url()}")
+    url = (HEAT_HOME / "url").read_text().strip() if (HEAT_HOME / "url").exists() else base_url()
+    print(f"heat: {'running' if ok else 'NOT HEALTHY'} pid {pid}, {mode}{rss_text}, {url}")
     if mode == "keystone":
         from keystonectl import keystone_status_line
 
@@ -505,6 +527,8 @@ def logs(args):
 
 
 def main():
+    # Keep harness/ free of __pycache__ folders (keystonectl is imported).
+    sys.dont_write_bytecode = True
     sys.path.insert(0, str(HERE.parent / "keystone"))
     parser = argparse.ArgumentParser(prog="scripts/heat-local", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

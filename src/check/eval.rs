@@ -104,9 +104,9 @@ impl<'a> Constants<'a> {
                     )
                 };
                 let mut d = Diagnostic::new(Code(109), used_at.unwrap_or(decl.name.span), message)
-                .with_label("used here while it is being defined")
-                .with_secondary(decl.name.span, "defined here")
-                .with_help("break the cycle by writing one of the values literally");
+                    .with_label("used here while it is being defined")
+                    .with_secondary(decl.name.span, "defined here")
+                    .with_help("break the cycle by writing one of the values literally");
                 d.secondary.dedup();
                 diags.push(d);
                 return None;
@@ -228,7 +228,7 @@ impl<'a> Constants<'a> {
                         format!("cannot interpolate {} into a string", other.describe()),
                     )
                     .with_label(format!("this is {}", other.describe()))
-                    .with_help("only strings, numbers and booleans can appear inside `${...}`"),
+                    .with_help("only strings, numbers and booleans can appear inside `${...}`; write a list as the text it should become, e.g. `\"a,b\"`"),
                 );
                 None
             }

@@ -118,7 +118,10 @@ pub fn check_relations(labels: &[LabelEntry], diags: &mut Vec<Diagnostic>) {
     let get = |k: &str| labels.iter().find(|l| l.key == k);
     // Mesos runs docker images only with the docker/runtime isolator.
     if let Some(providers) = get("mesos_slave_image_providers")
-        && providers.text.split(',').any(|p| p.trim().eq_ignore_ascii_case("docker"))
+        && providers
+            .text
+            .split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case("docker"))
     {
         let isolation = get("mesos_slave_isolation");
         if !isolation.is_some_and(|i| i.text.split(',').any(|x| x.trim() == "docker/runtime")) {
@@ -131,7 +134,11 @@ pub fn check_relations(labels: &[LabelEntry], diags: &mut Vec<Diagnostic>) {
             d = match isolation {
                 Some(i) => d
                     .with_secondary(i.value.span, "`docker/runtime` is missing here")
-                    .with_fix("add `docker/runtime`", i.value.span, quote(&format!("{},docker/runtime", i.text))),
+                    .with_fix(
+                        "add `docker/runtime`",
+                        i.value.span,
+                        quote(&format!("{},docker/runtime", i.text)),
+                    ),
                 None => d.with_help("add the label `mesos_slave_isolation = \"docker/runtime\"`"),
             };
             diags.push(d);

@@ -102,7 +102,9 @@ pub fn check(files: &[ast::File], options: &Options) -> Checked {
     let mut model = builder.finish();
     let mut options = options.clone();
     if let Some((settings, _)) = &model.settings
-        && settings.str("unknown_labels").is_some_and(|(s, _)| s == "error")
+        && settings
+            .str("unknown_labels")
+            .is_some_and(|(s, _)| s == "error")
     {
         options.deny_unknown_labels = true;
     }

@@ -84,7 +84,10 @@ impl Cloud {
 
 /// A resource by name, or by ID when it matches a resource's `id` attribute
 /// (OpenStack accepts either).
-pub fn find_resource<'a>(map: &'a IndexMap<String, Resource>, name_or_id: &str) -> Option<&'a Resource> {
+pub fn find_resource<'a>(
+    map: &'a IndexMap<String, Resource>,
+    name_or_id: &str,
+) -> Option<&'a Resource> {
     map.get(name_or_id).or_else(|| {
         map.values()
             .find(|r| r.fields.str("id").is_some_and(|(id, _)| id == name_or_id))

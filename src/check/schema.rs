@@ -6,7 +6,7 @@ use super::types::{Ty, coerce};
 use super::value::{Val, Value};
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
-use crate::syntax::ast::{Block, BodyItem};
+use crate::syntax::ast::{Block, BodyItem, ExprKind};
 use indexmap::IndexMap;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -200,8 +200,21 @@ impl Schemas {
                     let Some(v) = consts.eval(&a.value, diags) else {
                         continue;
                     };
+                    let reported = diags.len();
                     if let Some(v) = coerce(&attr.ty, v, attr, diags) {
                         fields.explicit.insert(name.to_string(), v);
+                    } else if let ExprKind::Ident(word) = &a.value.kind
+                        && consts.contains(word)
+                    {
+                        // A bare word that names a constant surprises: say so.
+                        for d in diags[reported..]
+                            .iter_mut()
+                            .filter(|d| d.primary.span == a.value.span)
+                        {
+                            d.notes.push(format!(
+                                "`{word}` here is the `let` constant of that name, not a bare word"
+                            ));
+                        }
                     }
                 }
                 BodyItem::Block(b) => {

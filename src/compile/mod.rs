@@ -24,17 +24,32 @@ pub const MANAGED_TAG: &str = "coe-managed";
 /// Returns the bundles in declaration order, or the diagnostics that stop it.
 pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Vec<Diagnostic>> {
     if checked.diagnostics.has_errors() {
-        return Err(checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect());
+        return Err(checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect());
     }
     let mut bundles = Vec::new();
     let mut errors = Vec::new();
     for cluster in &checked.model.clusters {
-        let Some(eff) = &cluster.effective else { continue };
-        let Some(driver) = eff.driver.as_deref().and_then(|d| checked.catalogue.drivers.get(d)) else {
+        let Some(eff) = &cluster.effective else {
+            continue;
+        };
+        let Some(driver) = eff
+            .driver
+            .as_deref()
+            .and_then(|d| checked.catalogue.drivers.get(d))
+        else {
             errors.push(
-                Diagnostic::new(Code(601), cluster.span, format!("cluster `{}` has no driver to build it", cluster.name))
-                    .with_label("no driver")
-                    .with_help("run `coe check` to see why no driver was chosen"),
+                Diagnostic::new(
+                    Code(601),
+                    cluster.span,
+                    format!("cluster `{}` has no driver to build it", cluster.name),
+                )
+                .with_label("no driver")
+                .with_help("run `coe check` to see why no driver was chosen"),
             );
             continue;
         };
@@ -43,10 +58,16 @@ pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Ve
                 Diagnostic::new(
                     Code(601),
                     cluster.span,
-                    format!("coe cannot build `{}` clusters (driver `{}`)", driver.coe, driver.name),
+                    format!(
+                        "coe cannot build `{}` clusters (driver `{}`)",
+                        driver.coe, driver.name
+                    ),
                 )
                 .with_label("no Heat templates for this COE")
-                .with_help(format!("coe builds {}; use one of those COEs", templates::FAMILIES.join(", "))),
+                .with_help(format!(
+                    "coe builds {}; use one of those COEs",
+                    templates::FAMILIES.join(", ")
+                )),
             );
             continue;
         };
@@ -56,7 +77,10 @@ pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Ve
             .unwrap_or(templates::DEFAULT_HEAT_VERSION)
             .to_string();
         if version.as_str() < templates::MIN_HEAT_VERSION {
-            let span = cloud.and_then(|c| c.fields.explicit("heat_template_version")).map(|v| v.span).unwrap_or(cluster.span);
+            let span = cloud
+                .and_then(|c| c.fields.explicit("heat_template_version"))
+                .map(|v| v.span)
+                .unwrap_or(cluster.span);
             errors.push(
                 Diagnostic::new(
                     Code(602),
@@ -71,9 +95,20 @@ pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Ve
         let params = params::parameters(&checked.model, &checked.catalogue, cluster, eff, driver);
         let registry = registry::resource_registry(&checked.model, eff);
         // The templates are embedded and tested for every driver: a failure here is a bug.
-        let bundle = bundle::assemble(cluster, eff, driver, family, &version, params, registry, sources)
-            .unwrap_or_else(|e| panic!("stdlib Heat templates for `{}` are broken: {e}", driver.name));
+        let bundle = bundle::assemble(
+            cluster, eff, driver, family, &version, params, registry, sources,
+        )
+        .unwrap_or_else(|e| {
+            panic!(
+                "stdlib Heat templates for `{}` are broken: {e}",
+                driver.name
+            )
+        });
         bundles.push(bundle);
     }
-    if errors.is_empty() { Ok(bundles) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(bundles)
+    } else {
+        Err(errors)
+    }
 }

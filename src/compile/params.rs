@@ -25,7 +25,11 @@ impl Serialize for ParamValue {
             ParamValue::Str(v) => super::yaml::SafeStr(v).serialize(s),
             ParamValue::Num(n) => s.serialize_i64(*n),
             ParamValue::Bool(b) => s.serialize_bool(*b),
-            ParamValue::List(items) => items.iter().map(|i| super::yaml::SafeStr(i)).collect::<Vec<_>>().serialize(s),
+            ParamValue::List(items) => items
+                .iter()
+                .map(|i| super::yaml::SafeStr(i))
+                .collect::<Vec<_>>()
+                .serialize(s),
             ParamValue::Json(v) => super::yaml::SafeJson(v).serialize(s),
         }
     }
@@ -72,16 +76,32 @@ fn volume_type(model: &Model, eff: &Effective, label: &str) -> (String, Option<S
     }
 }
 
-fn store_meta(meta: &mut serde_json::Map<String, serde_json::Value>, prefix: &str, store: &Option<Store>) {
+fn store_meta(
+    meta: &mut serde_json::Map<String, serde_json::Value>,
+    prefix: &str,
+    store: &Option<Store>,
+) {
     if let Some(st) = store {
-        meta.insert(format!("{prefix}_type"), serde_json::Value::String(st.kind.clone()));
+        meta.insert(
+            format!("{prefix}_type"),
+            serde_json::Value::String(st.kind.clone()),
+        );
         if let Some(uuid) = &st.uuid {
-            meta.insert(format!("{prefix}_uuid"), serde_json::Value::String(uuid.clone()));
+            meta.insert(
+                format!("{prefix}_uuid"),
+                serde_json::Value::String(uuid.clone()),
+            );
         }
     }
 }
 
-pub fn parameters(model: &Model, catalogue: &Catalogue, cluster: &Cluster, eff: &Effective, driver: &DriverInfo) -> Params {
+pub fn parameters(
+    model: &Model,
+    catalogue: &Catalogue,
+    cluster: &Cluster,
+    eff: &Effective,
+    driver: &DriverInfo,
+) -> Params {
     let mut p = Params::default();
     let template = &model.templates[eff.template];
     p.set("cluster_name", s(&cluster.name), Some(cluster.span));
@@ -108,14 +128,34 @@ pub fn parameters(model: &Model, catalogue: &Catalogue, cluster: &Cluster, eff: 
         p.set("fixed_subnet_cidr", s(&l.text), Some(l.value.span));
     }
     if let Some(v) = template.fields.explicit("dns_nameserver") {
-        let list = v.as_list().iter().filter_map(|i| i.as_str().map(str::to_string)).collect();
+        let list = v
+            .as_list()
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect();
         p.set("dns_nameservers", ParamValue::List(list), Some(v.span));
     }
-    p.set("number_of_masters", ParamValue::Num(eff.master_count.value), Some(eff.master_count.span));
-    p.set("number_of_workers", ParamValue::Num(eff.node_count.value), Some(eff.node_count.span));
-    p.set("affinity_policy", s(&eff.affinity_policy.value), Some(eff.affinity_policy.span));
+    p.set(
+        "number_of_masters",
+        ParamValue::Num(eff.master_count.value),
+        Some(eff.master_count.span),
+    );
+    p.set(
+        "number_of_workers",
+        ParamValue::Num(eff.node_count.value),
+        Some(eff.node_count.span),
+    );
+    p.set(
+        "affinity_policy",
+        s(&eff.affinity_policy.value),
+        Some(eff.affinity_policy.span),
+    );
     if let Some(size) = &eff.docker_volume_size {
-        p.set("docker_volume_size", ParamValue::Num(size.value), Some(size.span));
+        p.set(
+            "docker_volume_size",
+            ParamValue::Num(size.value),
+            Some(size.span),
+        );
         let (t, span) = volume_type(model, eff, "docker_volume_type");
         p.set("docker_volume_type", ParamValue::Str(t), span);
     }
@@ -157,8 +197,16 @@ pub fn parameters(model: &Model, catalogue: &Catalogue, cluster: &Cluster, eff: 
     if let Some(l) = eff.label("service_cluster_ip_range") {
         p.set("services_network_cidr", s(&l.text), Some(l.value.span));
     }
-    p.set("tls_disabled", ParamValue::Bool(eff.tls_disabled), template.fields.explicit("tls_disabled").map(|v| v.span));
-    p.set("api_port", ParamValue::Num(api_port(&eff.coe.value, eff.tls_disabled)), None);
+    p.set(
+        "tls_disabled",
+        ParamValue::Bool(eff.tls_disabled),
+        template.fields.explicit("tls_disabled").map(|v| v.span),
+    );
+    p.set(
+        "api_port",
+        ParamValue::Num(api_port(&eff.coe.value, eff.tls_disabled)),
+        None,
+    );
     for key in ["http_proxy", "https_proxy", "no_proxy"] {
         if let Some((v, span)) = template.fields.str(key) {
             p.set(key, s(v), Some(span));
@@ -172,25 +220,49 @@ pub fn parameters(model: &Model, catalogue: &Catalogue, cluster: &Cluster, eff: 
     store_meta(&mut meta, "instance_store", &eff.boot.instance_store);
     store_meta(&mut meta, "image_store", &eff.boot.image_store);
     if !meta.is_empty() {
-        let span = eff.boot.instance_store.as_ref().or(eff.boot.image_store.as_ref()).map(|s| s.span);
-        p.set("server_metadata", ParamValue::Json(serde_json::Value::Object(meta)), span);
+        let span = eff
+            .boot
+            .instance_store
+            .as_ref()
+            .or(eff.boot.image_store.as_ref())
+            .map(|s| s.span);
+        p.set(
+            "server_metadata",
+            ParamValue::Json(serde_json::Value::Object(meta)),
+            span,
+        );
     }
     let mut labels = serde_json::Map::new();
     let mut secrets = serde_json::Map::new();
     for l in &eff.labels {
-        let replaced = catalogue.labels.get(&l.key).is_some_and(|i| i.replaced_by.is_some());
+        let replaced = catalogue
+            .labels
+            .get(&l.key)
+            .is_some_and(|i| i.replaced_by.is_some());
         if replaced {
             continue; // carried by the typed boot options
         }
         let target = if l.secret { &mut secrets } else { &mut labels };
         target.insert(l.key.clone(), serde_json::Value::String(l.text.clone()));
     }
-    p.set("labels", ParamValue::Json(serde_json::Value::Object(labels)), eff.labels.first().map(|l| l.key_span));
+    p.set(
+        "labels",
+        ParamValue::Json(serde_json::Value::Object(labels)),
+        eff.labels.first().map(|l| l.key_span),
+    );
     if !secrets.is_empty() {
-        p.set("secret_labels", ParamValue::Json(serde_json::Value::Object(secrets)), None);
+        p.set(
+            "secret_labels",
+            ParamValue::Json(serde_json::Value::Object(secrets)),
+            None,
+        );
         p.hidden.push("secret_labels".into());
     }
-    p.set("wait_timeout", ParamValue::Num(eff.create_timeout as i64), cluster.fields.explicit("create_timeout").map(|v| v.span));
+    p.set(
+        "wait_timeout",
+        ParamValue::Num(eff.create_timeout as i64),
+        cluster.fields.explicit("create_timeout").map(|v| v.span),
+    );
     p
 }
 

@@ -14,7 +14,11 @@ pub fn resource_registry(model: &Model, eff: &Effective) -> IndexMap<String, Str
     };
     set(
         "Coe::Network",
-        if eff.fixed_network.is_some() { "network_existing.yaml" } else { "network_private.yaml" },
+        if eff.fixed_network.is_some() {
+            "network_existing.yaml"
+        } else {
+            "network_private.yaml"
+        },
     );
     // Octavia when the cloud has it (or does not say), neutron-lbaas when only that exists.
     let octavia = cloud.and_then(|c| c.fields.bool("octavia").map(|(b, _)| b));
@@ -28,17 +32,37 @@ pub fn resource_registry(model: &Model, eff: &Effective) -> IndexMap<String, Str
     };
     set("Coe::ApiLoadBalancer", lb);
     set("Coe::PoolMember", member);
-    let fip = if eff.floating_ip_enabled.value { "fip_on.yaml" } else { "fip_off.yaml" };
+    let fip = if eff.floating_ip_enabled.value {
+        "fip_on.yaml"
+    } else {
+        "fip_off.yaml"
+    };
     set("Coe::FloatingIP", fip);
     // The API's floating IP follows the nodes' setting, or the label that turns it on alone.
     let lb_fip = eff.floating_ip_enabled.value
-        || eff.label_text("master_lb_floating_ip_enabled").is_some_and(|t| t.eq_ignore_ascii_case("true"));
+        || eff
+            .label_text("master_lb_floating_ip_enabled")
+            .is_some_and(|t| t.eq_ignore_ascii_case("true"));
     set(
         "Coe::ApiFloatingIP",
-        if eff.master_lb_enabled.value && lb_fip { "fip_on.yaml" } else { "fip_off.yaml" },
+        if eff.master_lb_enabled.value && lb_fip {
+            "fip_on.yaml"
+        } else {
+            "fip_off.yaml"
+        },
     );
-    let etcd = eff.label_text("etcd_volume_size").and_then(|t| t.parse::<i64>().ok()).is_some_and(|n| n > 0);
-    set("Coe::DockerVolume", if eff.docker_volume_size.is_some() { "volume.yaml" } else { NONE });
+    let etcd = eff
+        .label_text("etcd_volume_size")
+        .and_then(|t| t.parse::<i64>().ok())
+        .is_some_and(|n| n > 0);
+    set(
+        "Coe::DockerVolume",
+        if eff.docker_volume_size.is_some() {
+            "volume.yaml"
+        } else {
+            NONE
+        },
+    );
     set("Coe::EtcdVolume", if etcd { "volume.yaml" } else { NONE });
     r
 }

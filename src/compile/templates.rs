@@ -40,16 +40,27 @@ pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, S
             top = Some(render_one(&env, path, text, ctx)?);
             continue;
         }
-        let body = if path.ends_with(".j2") { render_one(&env, path, text, ctx)? } else { text.to_string() };
+        let body = if path.ends_with(".j2") {
+            render_one(&env, path, text, ctx)?
+        } else {
+            text.to_string()
+        };
         if files.insert(bundle_path.clone(), body).is_some() {
-            return Err(format!("two stdlib/heat files are both named `{bundle_path}` in one bundle"));
+            return Err(format!(
+                "two stdlib/heat files are both named `{bundle_path}` in one bundle"
+            ));
         }
     }
     let top = top.ok_or_else(|| format!("stdlib/heat/{family}/cluster.yaml.j2 is missing"))?;
     Ok((top, files))
 }
 
-fn render_one(env: &minijinja::Environment, path: &str, text: &str, ctx: &Context) -> Result<String, String> {
+fn render_one(
+    env: &minijinja::Environment,
+    path: &str,
+    text: &str,
+    ctx: &Context,
+) -> Result<String, String> {
     let mut out = env
         .render_str(
             text,

@@ -76,7 +76,17 @@ mod tests {
 
     #[test]
     fn yaml_1_1_words_are_quoted() {
-        for word in ["yes", "no", "on", "off", "1_000", "12:30", "2021-04-16", "=", "<<"] {
+        for word in [
+            "yes",
+            "no",
+            "on",
+            "off",
+            "1_000",
+            "12:30",
+            "2021-04-16",
+            "=",
+            "<<",
+        ] {
             let y = to_yaml(&SafeStr(word)).unwrap();
             assert!(y.starts_with('"') || y.starts_with('\''), "{word} -> {y}");
         }

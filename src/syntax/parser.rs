@@ -364,7 +364,7 @@ impl Lower<'_> {
                     unit: size_unit,
                 },
                 None => ExprKind::Duration(
-                    (value * duration_scale(u).unwrap_or(1) as f64).round() as u64,
+                    (value * duration_scale(u).unwrap_or(1) as f64).round() as u64
                 ),
             },
             _ => ExprKind::Int(num.parse().unwrap_or(0)),

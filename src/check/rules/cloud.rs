@@ -350,7 +350,7 @@ pub fn check_quotas(model: &Model, diags: &mut Vec<Diagnostic>) {
             {
                 reported.0 = true;
                 diags.push(
-                    Diagnostic::new(Code(510), c.span, format!("cluster `{}` exceeds the quota of {max} clusters", c.name))
+                    Diagnostic::new(Code(510), c.span, format!("cluster `{}` exceeds the quota of {max} cluster{}", c.name, if max == 1 { "" } else { "s" }))
                         .with_label(format!("cluster number {clusters}"))
                         .with_secondary(span, "the quota")
                         .with_help("remove clusters, or ask for a higher quota (`openstack coe quotas update`)"),

@@ -9,11 +9,29 @@ pub fn check(model: &Model, diags: &mut Vec<Diagnostic>) {
     let mut stacks: HashMap<String, usize> = HashMap::new();
     for (i, c) in model.clusters.iter().enumerate() {
         if let Some(why) = name_problem(&c.name) {
-            diags.push(
-                Diagnostic::new(Code(111), c.span, format!("cluster name `{}` is not valid", c.name))
-                    .with_label(why)
-                    .with_help("start with a letter and use only letters, digits, `_`, `.` and `-` (at most 242 characters)"),
-            );
+            let mut d = Diagnostic::new(Code(111), c.span, format!("cluster name `{}` is not valid", c.name))
+                .with_label(why)
+                .with_help("start with a letter and use only letters, digits, `_`, `.` and `-` (at most 242 characters)");
+            // Spaces and other characters become `-` when the name starts right.
+            let fixed: String = c
+                .name
+                .chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-') {
+                        ch
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            if fixed != c.name && name_problem(&fixed).is_none() {
+                d = d.with_fix(
+                    format!("rename it `{fixed}`"),
+                    c.span,
+                    format!("cluster {}", crate::check::value::quote(&fixed)),
+                );
+            }
+            diags.push(d);
             continue;
         }
         let stack = crate::check::build::stack_name(&c.name);

@@ -10,7 +10,12 @@ use std::path::Path;
 pub fn run(a: BuildArgs) -> Result<i32, String> {
     let (mut sources, ids) = super::check::load(&a.paths)?;
     let checked = check::check_files(&mut sources, &ids, &Options::default());
-    let warnings: Vec<_> = checked.diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let warnings: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .cloned()
+        .collect();
     let color = super::check::use_color(crate::cli::args::Color::Auto);
     let bundles = match compile::compile(&checked, &sources) {
         Ok(b) => b,
@@ -33,9 +38,17 @@ pub fn run(a: BuildArgs) -> Result<i32, String> {
         .filter(|b| a.clusters.is_empty() || a.clusters.contains(&b.cluster))
         .collect();
     for b in &selected {
-        let files = b.outputs().map_err(|e| format!("cluster `{}`: {e}", b.cluster))?;
+        let files = b
+            .outputs()
+            .map_err(|e| format!("cluster `{}`: {e}", b.cluster))?;
         write_dir(&a.output.join(&b.cluster), &files)?;
-        println!("built {} → {} ({} files, stack `{}`)", b.cluster, a.output.join(&b.cluster).display(), files.len(), b.stack_name);
+        println!(
+            "built {} → {} ({} files, stack `{}`)",
+            b.cluster,
+            a.output.join(&b.cluster).display(),
+            files.len(),
+            b.stack_name
+        );
     }
     if selected.is_empty() {
         println!("no clusters to build");
@@ -47,8 +60,12 @@ pub fn run(a: BuildArgs) -> Result<i32, String> {
 /// then swapped in place of the old one.
 fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
     let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let result = (|| {
