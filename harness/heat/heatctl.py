@@ -457,14 +457,17 @@ def start(args):
             if proc.poll() is not None:
                 print(f"--- {heat_log}\n{tail(heat_log)}", file=sys.stderr)
                 print(f"--- {HEAT_HOME / 'heat-all.out'}\n{tail(HEAT_HOME / 'heat-all.out')}", file=sys.stderr)
+                spawn_pid_file().unlink(missing_ok=True)
                 die(f"heat exited with code {proc.returncode} during start-up")
             if read_pid(pid_file()) and healthy(mode):
                 break
             if time.monotonic() > deadline:
                 terminate(proc.pid, str(LAUNCHER), grace=5)
+                spawn_pid_file().unlink(missing_ok=True)
                 print(f"--- {heat_log}\n{tail(heat_log)}", file=sys.stderr)
                 die(f"heat did not answer within {HEAT_START_TIMEOUT:.0f} s (HEAT_START_TIMEOUT)")
             time.sleep(0.1)
+        (HEAT_HOME / "port").write_text(f"{HEAT_PORT}\n")
         if args.owner:
             (HEAT_HOME / "started-by").write_text(args.owner + "\n")
         now = time.monotonic()
@@ -499,7 +502,16 @@ def stop(args):
         stop_keystone()
 
 
+def use_running_port():
+    """status and stop talk to the port the running instance was started on."""
+    global HEAT_PORT
+    saved = read_pid(HEAT_HOME / "port")
+    if saved and "HEAT_PORT" not in os.environ:
+        HEAT_PORT = saved
+
+
 def status(_args):
+    use_running_port()
     pid = running_pid()
     if not pid:
         print("heat: not running")
