@@ -122,3 +122,30 @@ fn the_fixed_seed_has_typed_boot_options() {
     );
     assert_eq!(eff.driver.as_deref(), Some("k8s_coreos_v1"));
 }
+
+#[test]
+fn the_examples_are_in_canonical_layout() {
+    for dir in [
+        "seed-as-deployed",
+        "seed-fixed",
+        "ha-fedora-coreos",
+        "swarm-mode",
+        "mesos",
+    ] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(dir);
+        for f in std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let formatted = coe::fmt::format_source(coe::source::FileId(0), &text)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", f.display()));
+            assert_eq!(
+                formatted,
+                text,
+                "{} is not formatted: run `coe fmt {}`",
+                f.display(),
+                f.display()
+            );
+        }
+    }
+}

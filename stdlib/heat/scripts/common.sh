@@ -1,0 +1,308 @@
+#!/bin/bash
+# coe node library, sourced by every role script: environment, logging,
+# retries, labels, proxies, volumes, downloads and the wait-condition signal.
+# The node templates write it to /etc/coe next to /etc/coe/env.
+
+COE_DIR=/etc/coe
+COE_STATE=/var/lib/coe
+COE_LOG=/var/log/coe-bootstrap.log
+COE_BIN=/opt/coe/bin
+
+log() { printf '%s coe: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# retry ATTEMPTS DELAY CMD...: run CMD until it succeeds
+retry() {
+  local n=$1 delay=$2 i=1
+  shift 2
+  until "$@"; do
+    if [ "$i" -ge "$n" ]; then
+      log "gave up after $n attempts: $*"
+      return 1
+    fi
+    i=$((i + 1))
+    sleep "$delay"
+  done
+}
+
+is_true() {
+  case ${1,,} in true | yes | on | 1) return 0 ;; *) return 1 ;; esac
+}
+
+# Values arrive percent-encoded, so any byte survives Heat, Ignition data URLs
+# and this shell. pct_decode VAR TEXT decodes TEXT into VAR.
+pct_decode() { printf -v "$1" '%b' "${2//\%/\\x}"; }
+
+coe_load_env() {
+  local line key
+  [ -r "$COE_DIR/env" ] || die "$COE_DIR/env is missing"
+  while IFS= read -r line || [ -n "$line" ]; do
+    key=${line%%=*}
+    case $key in COE_[A-Z0-9_]*) ;; *) continue ;; esac
+    pct_decode "$key" "${line#*=}"
+    export "${key?}"
+  done <"$COE_DIR/env"
+}
+
+# Looks up one key of a flat JSON object (the labels) without python or jq.
+# Strings are unescaped (\uXXXX as UTF-8); other values are returned as text.
+# shellcheck disable=SC2016 # an awk program, not shell
+COE_JSON_AWK='
+function hex(h,   i, v) {
+  v = 0
+  for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", tolower(substr(h, i, 1))) - 1
+  return v
+}
+function utf8(c) {
+  if (c < 128) return sprintf("%c", c)
+  if (c < 2048) return sprintf("%c%c", 192 + int(c / 64), 128 + c % 64)
+  return sprintf("%c%c%c", 224 + int(c / 4096), 128 + int(c / 64) % 64, 128 + c % 64)
+}
+function str(   out, c, e) {
+  out = ""; p++
+  while (p <= n) {
+    c = substr(s, p, 1)
+    if (c == "\"") { p++; return out }
+    if (c == "\\") {
+      e = substr(s, p + 1, 1); p += 2
+      if (e == "n") out = out "\n"
+      else if (e == "t") out = out "\t"
+      else if (e == "r") out = out "\r"
+      else if (e == "b") out = out "\b"
+      else if (e == "f") out = out "\f"
+      else if (e == "u") { out = out utf8(hex(substr(s, p, 4))); p += 4 }
+      else out = out e
+      continue
+    }
+    out = out c; p++
+  }
+  return out
+}
+function skipws() { while (p <= n && index(" \t\r\n", substr(s, p, 1))) p++ }
+function value(   c, start, depth) {
+  skipws(); c = substr(s, p, 1)
+  if (c == "\"") return str()
+  start = p; depth = 0
+  while (p <= n) {
+    c = substr(s, p, 1)
+    if (c == "{" || c == "[") depth++
+    else if (c == "}" || c == "]") { if (depth == 0) break; depth-- }
+    else if (c == "," && depth == 0) break
+    else if (c == "\"") { str(); continue }
+    p++
+  }
+  return substr(s, start, p - start)
+}
+{ s = s $0 "\n" }
+END {
+  n = length(s); p = index(s, "{") + 1
+  while (p > 1 && p <= n) {
+    skipws()
+    if (substr(s, p, 1) != "\"") break
+    k = str(); skipws(); p++
+    v = value()
+    if (k == want) { printf "%s", v; exit 0 }
+    skipws(); if (substr(s, p, 1) != ",") break
+    p++
+  }
+  exit 1
+}'
+
+# label KEY [DEFAULT]: the label's value, or DEFAULT when unset or empty
+label() {
+  local v
+  if v=$(printf '%s' "${COE_LABELS:-}" | LC_ALL=C awk -v want="$1" "$COE_JSON_AWK") && [ -n "$v" ]; then
+    printf '%s' "$v"
+  else
+    printf '%s' "${2:-}"
+  fi
+}
+
+json_escape() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/}
+  s=${s//$'\t'/ }
+  printf '%s' "$s" | LC_ALL=C tr -d '\000-\010\013\014\016-\037'
+}
+
+# coe_signal SUCCESS|FAILURE REASON [DATA]: report to the node's wait condition
+coe_signal() {
+  local body=$COE_STATE/signal.json
+  if [ -z "${COE_WAIT_CURL:-}" ]; then
+    log "no wait condition to signal ($1: $2)"
+    return 0
+  fi
+  printf '{"status": "%s", "reason": "%s", "data": "%s"}\n' \
+    "$1" "$(json_escape "$2")" "$(json_escape "${3:-}")" >"$body"
+  # the handle's curl_cli is a full command line with quoted headers
+  retry 12 10 eval "$COE_WAIT_CURL --silent --show-error --fail --output /dev/null --data-binary @$body"
+}
+
+coe_on_exit() {
+  local rc=$?
+  trap - EXIT
+  [ "$rc" -eq 0 ] && return 0
+  log "bootstrap failed with exit code $rc"
+  coe_signal FAILURE "$(tail -n 15 "$COE_LOG" 2>/dev/null | cut -c1-300)" || true
+  exit "$rc"
+}
+
+# coe_start: every role script calls this first
+coe_start() {
+  set -eEu -o pipefail
+  umask 022
+  mkdir -p "$COE_STATE" "$COE_BIN"
+  exec > >(tee -a "$COE_LOG") 2>&1
+  trap 'log "failed: line $LINENO: $BASH_COMMAND"' ERR
+  trap coe_on_exit EXIT
+  coe_load_env
+  export PATH=$COE_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  log "bootstrapping $COE_NODE_NAME ($COE_ROLE, $COE_DRIVER)"
+  coe_proxy_env
+  case $(uname -m) in
+    x86_64) COE_ARCH=amd64 ;;
+    aarch64) COE_ARCH=arm64 ;;
+    *) COE_ARCH=$(uname -m) ;;
+  esac
+  export COE_ARCH
+}
+
+# coe_done [DATA]: mark the node bootstrapped and report success
+coe_done() {
+  touch "$COE_STATE/bootstrap.done"
+  log "bootstrap finished"
+  coe_signal SUCCESS "$COE_NODE_NAME is ready" "${1:-}"
+}
+
+coe_proxy_env() {
+  local extra="localhost,127.0.0.1,$COE_PRIVATE_ADDRESS"
+  [ -n "${COE_HTTP_PROXY}${COE_HTTPS_PROXY}" ] || return 0
+  [ -z "${COE_API_ADDRESS:-}" ] || extra="$extra,$COE_API_ADDRESS"
+  COE_NO_PROXY=${COE_NO_PROXY:+$COE_NO_PROXY,}$extra
+  export http_proxy=$COE_HTTP_PROXY HTTP_PROXY=$COE_HTTP_PROXY
+  export https_proxy=$COE_HTTPS_PROXY HTTPS_PROXY=$COE_HTTPS_PROXY
+  export no_proxy=$COE_NO_PROXY NO_PROXY=$COE_NO_PROXY
+}
+
+# coe_proxy_dropin UNIT [NO_PROXY_EXTRA]: pass the proxies to a systemd unit
+coe_proxy_dropin() {
+  local dir=/etc/systemd/system/$1.d np=${COE_NO_PROXY}${2:+,$2} var val
+  [ -n "${COE_HTTP_PROXY}${COE_HTTPS_PROXY}" ] || return 0
+  mkdir -p "$dir"
+  {
+    echo "[Service]"
+    for var in HTTP_PROXY=$COE_HTTP_PROXY HTTPS_PROXY=$COE_HTTPS_PROXY NO_PROXY=$np; do
+      val=${var//\\/\\\\}
+      val=${val//\"/\\\"}
+      printf 'Environment="%s"\n' "${val//%/%%}"
+    done
+  } >"$dir/coe-proxy.conf"
+}
+
+# coe_fetch URL FILE [SHA256]: download with retries, optionally verified
+coe_fetch() {
+  log "downloading $1"
+  retry 5 10 curl -fsSL --connect-timeout 20 -o "$2.part" "$1"
+  if [ -n "${3:-}" ]; then
+    echo "$3  $2.part" | sha256sum -c - >/dev/null || die "checksum mismatch for $1"
+  fi
+  mv "$2.part" "$2"
+}
+
+# coe_image NAME: NAME under the label container_infra_prefix, if any
+coe_image() {
+  local prefix
+  prefix=$(label container_infra_prefix)
+  if [ -n "$prefix" ]; then printf '%s%s' "$prefix" "${1##*/}"; else printf '%s' "$1"; fi
+}
+
+# coe_mount_volume DEVICE DIR: format DEVICE if it has no filesystem and mount
+# it on DIR for good. Cinder attaches after boot, so wait for the device.
+coe_mount_volume() {
+  local dev=$1 dir=$2 unit i=0
+  [ -n "$dev" ] || return 0
+  log "waiting for volume $dev"
+  until [ -b "$dev" ]; do
+    i=$((i + 1))
+    [ "$i" -le 120 ] || die "volume $dev never appeared"
+    sleep 5
+  done
+  if ! blkid "$dev" >/dev/null 2>&1; then
+    if command -v mkfs.xfs >/dev/null; then mkfs.xfs -q "$dev"; else mkfs.ext4 -q "$dev"; fi
+  fi
+  mkdir -p "$dir"
+  unit=$(systemd-escape -p --suffix=mount "$dir")
+  cat >"/etc/systemd/system/$unit" <<EOF
+[Unit]
+Description=coe volume for $dir
+Before=local-fs.target
+
+[Mount]
+What=$dev
+Where=$dir
+
+[Install]
+WantedBy=local-fs.target
+EOF
+  systemctl daemon-reload
+  systemctl enable --now "$unit"
+}
+
+coe_kernel_setup() {
+  local m
+  swapoff -a || true
+  sed -i '/\sswap\s/s/^/#/' /etc/fstab 2>/dev/null || true
+  mkdir -p /etc/modules-load.d /etc/sysctl.d
+  printf '%s\n' overlay br_netfilter >/etc/modules-load.d/coe.conf
+  for m in overlay br_netfilter; do modprobe "$m" || log "cannot load module $m"; done
+  cat >/etc/sysctl.d/90-coe.conf <<'EOF'
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+EOF
+  sysctl --system >/dev/null || true
+}
+
+# Docker engine for swarm-mode and mesos nodes: storage on the docker volume,
+# the storage driver and proxies.
+coe_docker_setup() {
+  local driver=${COE_DOCKER_STORAGE_DRIVER:-overlay2}
+  if ! command -v dockerd >/dev/null && ! command -v docker >/dev/null; then
+    if command -v apt-get >/dev/null; then
+      retry 5 10 apt-get update -q
+      DEBIAN_FRONTEND=noninteractive retry 5 10 apt-get install -y -q docker.io
+    else
+      die "docker is not installed on this image"
+    fi
+  fi
+  systemctl stop docker.service 2>/dev/null || true
+  if [ -f /etc/sysconfig/docker-storage-setup ] && command -v container-storage-setup >/dev/null; then
+    # fedora-atomic: its storage helper owns the driver flags
+    {
+      echo "STORAGE_DRIVER=$driver"
+      if [ "$driver" = devicemapper ] && [ -n "$COE_DOCKER_DEVICE" ]; then
+        echo "DEVS=$COE_DOCKER_DEVICE"
+        echo "VG=docker"
+      fi
+    } >/etc/sysconfig/docker-storage-setup
+    if [ "$driver" != devicemapper ]; then coe_mount_volume "$COE_DOCKER_DEVICE" /var/lib/docker; fi
+    rm -f /etc/sysconfig/docker-storage
+    container-storage-setup
+  else
+    if [ "$driver" = devicemapper ]; then
+      log "devicemapper is not supported here; using overlay2"
+      driver=overlay2
+    fi
+    coe_mount_volume "$COE_DOCKER_DEVICE" /var/lib/docker
+    mkdir -p /etc/docker
+    [ -s /etc/docker/daemon.json ] || printf '{"storage-driver": "%s"}\n' "$driver" >/etc/docker/daemon.json
+  fi
+  coe_proxy_dropin docker.service
+  systemctl daemon-reload
+  systemctl enable docker.service
+  systemctl restart docker.service
+  retry 30 2 docker info >/dev/null
+}

@@ -1,0 +1,249 @@
+#!/bin/bash
+# Kubernetes node library (kubeadm): versions, containerd, kubelet and the
+# kubeadm configuration shared by masters and workers. Needs common.sh.
+
+COE_CRI_SOCKET=unix:///run/containerd/containerd.sock
+
+# ver_ge A B: whether version A >= B (leading "v" ignored)
+ver_ge() {
+  [ "$(printf '%s\n%s\n' "${1#v}" "${2#v}" | sort -V | head -n1)" = "${2#v}" ]
+}
+
+# Versions come from labels; ones too old for kubeadm are replaced, with a note.
+k8s_versions() {
+  KUBE_VERSION=$(label kube_tag v1.30.6)
+  KUBE_VERSION=v${KUBE_VERSION#v}
+  KUBE_VERSION=${KUBE_VERSION%%-*}
+  if ! ver_ge "$KUBE_VERSION" v1.22.0; then
+    log "kube_tag $KUBE_VERSION predates kubeadm's v1beta3 config; using v1.30.6"
+    KUBE_VERSION=v1.30.6
+  fi
+  KUBE_MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
+  CONTAINERD_VERSION=$(label containerd_version 1.7.22)
+  CONTAINERD_VERSION=${CONTAINERD_VERSION#v}
+  if ! ver_ge "$CONTAINERD_VERSION" 1.6.0; then
+    log "containerd_version $CONTAINERD_VERSION lacks the CRI v1 API; using 1.7.22"
+    CONTAINERD_VERSION=1.7.22
+  fi
+  RUNC_VERSION=v1.1.14
+  CNI_PLUGINS_VERSION=v1.5.1
+  CRICTL_VERSION=v1.$KUBE_MINOR.0
+  FLANNEL_VERSION=$(label flannel_tag v0.25.7)
+  if [ "$KUBE_MINOR" -ge 25 ] && ! ver_ge "$FLANNEL_VERSION" v0.20.0; then
+    log "flannel_tag $FLANNEL_VERSION predates Kubernetes 1.25; using v0.25.7"
+    FLANNEL_VERSION=v0.25.7
+  fi
+  CALICO_VERSION=$(label calico_tag v3.28.2)
+  if [ "$KUBE_MINOR" -ge 25 ] && ! ver_ge "$CALICO_VERSION" v3.24.0; then
+    log "calico_tag $CALICO_VERSION predates Kubernetes 1.25; using v3.28.2"
+    CALICO_VERSION=v3.28.2
+  fi
+  # kubeadm.k8s.io/v1beta4 replaced v1beta3 in 1.31
+  if [ "$KUBE_MINOR" -ge 31 ]; then KUBEADM_API=v1beta4; else KUBEADM_API=v1beta3; fi
+  KUBE_REPO=$(label container_infra_prefix registry.k8s.io/)
+  KUBE_REPO=${KUBE_REPO%/}
+  log "kubernetes $KUBE_VERSION, containerd $CONTAINERD_VERSION, images from $KUBE_REPO"
+}
+
+k8s_selinux() {
+  local mode
+  command -v setenforce >/dev/null || return 0
+  mode=$(label selinux_mode permissive)
+  # kubeadm's static pods need hostPath access that enforcing denies
+  [ "$mode" = enforcing ] && log "selinux_mode enforcing is not supported with kubeadm; using permissive"
+  setenforce 0 || true
+  [ -f /etc/selinux/config ] && sed -i 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config
+  return 0
+}
+
+k8s_install_binaries() {
+  local url tmp
+  tmp=$(mktemp -d)
+  url=$(label containerd_tarball_url "https://github.com/containerd/containerd/releases/download/v$CONTAINERD_VERSION/containerd-$CONTAINERD_VERSION-linux-$COE_ARCH.tar.gz")
+  coe_fetch "$url" "$tmp/containerd.tgz" "$(label containerd_tarball_sha256)"
+  tar -xzf "$tmp/containerd.tgz" -C "$tmp"
+  install -m 0755 "$tmp"/bin/* "$COE_BIN"/
+  coe_fetch "https://github.com/opencontainers/runc/releases/download/$RUNC_VERSION/runc.$COE_ARCH" "$COE_BIN/runc"
+  mkdir -p /opt/cni/bin
+  coe_fetch "https://github.com/containernetworking/plugins/releases/download/$CNI_PLUGINS_VERSION/cni-plugins-linux-$COE_ARCH-$CNI_PLUGINS_VERSION.tgz" "$tmp/cni.tgz"
+  tar -xzf "$tmp/cni.tgz" -C /opt/cni/bin
+  coe_fetch "https://github.com/kubernetes-sigs/cri-tools/releases/download/$CRICTL_VERSION/crictl-$CRICTL_VERSION-linux-$COE_ARCH.tar.gz" "$tmp/crictl.tgz"
+  tar -xzf "$tmp/crictl.tgz" -C "$COE_BIN"
+  for b in kubeadm kubelet kubectl; do
+    coe_fetch "https://dl.k8s.io/release/$KUBE_VERSION/bin/linux/$COE_ARCH/$b" "$COE_BIN/$b"
+  done
+  chmod 0755 "$COE_BIN"/*
+  rm -rf "$tmp"
+  printf 'runtime-endpoint: %s\n' "$COE_CRI_SOCKET" >/etc/crictl.yaml
+}
+
+k8s_containerd() {
+  local pause
+  [ "$(label container_runtime containerd)" = containerd ] || log "container_runtime $(label container_runtime) is not available with kubeadm; using containerd"
+  # images and snapshots live on the docker volume when there is one
+  coe_mount_volume "$COE_DOCKER_DEVICE" /var/lib/containerd
+  # the image's own docker/containerd must not hold the socket
+  systemctl disable --now docker.socket docker.service containerd.service 2>/dev/null || true
+  pause=$("$COE_BIN/kubeadm" config images list --kubernetes-version "$KUBE_VERSION" --image-repository "$KUBE_REPO" 2>/dev/null | grep /pause: || echo "$KUBE_REPO/pause:3.9")
+  mkdir -p /etc/containerd
+  "$COE_BIN/containerd" config default >/etc/containerd/config.toml
+  sed -i -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
+    -e "s#sandbox_image = .*#sandbox_image = \"$pause\"#" \
+    -e 's#bin_dir = .*#bin_dir = "/opt/cni/bin"#' /etc/containerd/config.toml
+  cat >/etc/systemd/system/containerd.service <<EOF
+[Unit]
+Description=containerd for Kubernetes (coe)
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=$COE_BIN/containerd --config /etc/containerd/config.toml
+Environment=PATH=$COE_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNOFILE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  coe_proxy_dropin containerd.service "$COE_PODS_NETWORK_CIDR,$COE_SERVICES_NETWORK_CIDR,.svc,.cluster.local"
+  systemctl daemon-reload
+  systemctl enable --now containerd.service
+  retry 30 2 crictl info >/dev/null
+}
+
+k8s_kubelet_unit() {
+  mkdir -p /etc/systemd/system/kubelet.service.d /var/lib/kubelet/volumeplugins
+  cat >/etc/systemd/system/kubelet.service <<EOF
+[Unit]
+Description=Kubernetes kubelet (coe)
+Wants=network-online.target containerd.service
+After=network-online.target containerd.service
+
+[Service]
+ExecStart=$COE_BIN/kubelet
+Environment=PATH=$COE_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  # the flags kubeadm writes for the kubelet, as its own packages do
+  cat >/etc/systemd/system/kubelet.service.d/10-kubeadm.conf <<EOF
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+ExecStart=
+ExecStart=$COE_BIN/kubelet \$KUBELET_KUBECONFIG_ARGS \$KUBELET_CONFIG_ARGS \$KUBELET_KUBEADM_ARGS
+EOF
+  coe_proxy_dropin kubelet.service "$COE_PODS_NETWORK_CIDR,$COE_SERVICES_NETWORK_CIDR"
+  systemctl daemon-reload
+  systemctl enable kubelet.service
+}
+
+# Everything a node needs before kubeadm runs.
+k8s_prepare_node() {
+  k8s_versions
+  k8s_selinux
+  coe_kernel_setup
+  k8s_install_binaries
+  k8s_containerd
+  k8s_kubelet_unit
+}
+
+# Preflight checks kubeadm may fail on small flavors or minimal images.
+K8S_PREFLIGHT_IGNORE=NumCPU,Mem,FileExisting-conntrack,FileExisting-socat,FileExisting-ethtool,FileExisting-tc,SystemVerification
+
+# k8s_extra_args KEY=VALUE...: kubeadm extraArgs in the API version's format
+k8s_extra_args() {
+  local kv
+  for kv in "$@"; do
+    if [ "$KUBEADM_API" = v1beta4 ]; then
+      printf '    - name: %s\n      value: "%s"\n' "${kv%%=*}" "${kv#*=}"
+    else
+      printf '    %s: "%s"\n' "${kv%%=*}" "${kv#*=}"
+    fi
+  done
+}
+
+# k8s_node_registration: nodeRegistration shared by init and join
+k8s_node_registration() {
+  cat <<EOF
+nodeRegistration:
+  name: "$COE_NODE_NAME"
+  criSocket: "$COE_CRI_SOCKET"
+  kubeletExtraArgs:
+$(k8s_extra_args "node-ip=$COE_PRIVATE_ADDRESS")
+EOF
+}
+
+k8s_kubelet_config() {
+  cat <<EOF
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+volumePluginDir: /var/lib/kubelet/volumeplugins
+EOF
+}
+
+# k8s_join_config ENDPOINT [control-plane]: a JoinConfiguration. Workers pin
+# master 0's CA; other masters cannot wait for master 0 and rely on the token.
+k8s_join_config() {
+  local hash
+  hash=$(printf '%s' "${COE_CA_CERT_HASH:-}" | grep -o 'sha256:[0-9a-f]\{64\}' | head -n1 || true)
+  cat <<EOF
+apiVersion: kubeadm.k8s.io/$KUBEADM_API
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "$1"
+    token: "$COE_BOOTSTRAP_TOKEN"
+EOF
+  if [ -n "$hash" ]; then
+    printf '    caCertHashes: ["%s"]\n' "$hash"
+  else
+    printf '    unsafeSkipCAVerification: true\n'
+  fi
+  k8s_node_registration
+  if [ "${2:-}" = control-plane ]; then
+    cat <<EOF
+controlPlane:
+  certificateKey: "$COE_CERTIFICATE_KEY"
+  localAPIEndpoint:
+    advertiseAddress: "$COE_PRIVATE_ADDRESS"
+    bindPort: $COE_KUBE_API_PORT
+EOF
+  fi
+  k8s_kubelet_config
+}
+
+# k8s_wait_api ENDPOINT: until the API answers /healthz (anonymous is allowed)
+k8s_wait_api() {
+  log "waiting for the API at $1"
+  retry 180 10 curl -ksf --max-time 10 -o /dev/null "https://$1/healthz"
+}
+
+# k8s_join ENDPOINT [control-plane]: join, resetting between failed attempts
+k8s_join() {
+  k8s_join_config "$@" >/etc/coe/kubeadm-join.yaml
+  chmod 0600 /etc/coe/kubeadm-join.yaml
+  k8s_wait_api "$1"
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    if kubeadm join --config /etc/coe/kubeadm-join.yaml --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"; then
+      return 0
+    fi
+    log "kubeadm join attempt $i failed; retrying"
+    kubeadm reset -f >/dev/null 2>&1 || true
+    sleep 30
+  done
+  die "could not join the cluster at $1"
+}

@@ -1,0 +1,149 @@
+#!/bin/bash
+# Kubernetes master bootstrap (kubeadm). Master 0 initialises the control
+# plane and installs the pod network; the other masters join it through the
+# load balancer. Master 0 reports the CA hash workers pin when they join.
+# shellcheck source=common.sh
+. /etc/coe/common.sh
+# shellcheck source=kubernetes-common.sh
+. /etc/coe/kubernetes-common.sh
+
+# yaml_str TEXT: TEXT as a double-quoted YAML string
+yaml_str() {
+  local s=${1//\\/\\\\}
+  printf '"%s"' "${s//\"/\\\"}"
+}
+
+cert_sans() {
+  local a seen=" "
+  for a in "$COE_PRIVATE_ADDRESS" "$COE_PUBLIC_ADDRESS" "${COE_API_ADDRESS:-}" "${COE_API_PUBLIC_ADDRESS:-}" 127.0.0.1; do
+    [ -n "$a" ] || continue
+    case $seen in *" $a "*) continue ;; esac
+    seen="$seen$a "
+    printf '    - "%s"\n' "$a"
+  done
+}
+
+init_config() {
+  cat <<EOF
+apiVersion: kubeadm.k8s.io/$KUBEADM_API
+kind: InitConfiguration
+bootstrapTokens:
+  - token: "$COE_BOOTSTRAP_TOKEN"
+    ttl: "0s"
+    groups: ["system:bootstrappers:kubeadm:default-node-token"]
+    usages: ["signing", "authentication"]
+certificateKey: "$COE_CERTIFICATE_KEY"
+localAPIEndpoint:
+  advertiseAddress: "$COE_PRIVATE_ADDRESS"
+  bindPort: $COE_KUBE_API_PORT
+$(k8s_node_registration)
+---
+apiVersion: kubeadm.k8s.io/$KUBEADM_API
+kind: ClusterConfiguration
+kubernetesVersion: "$KUBE_VERSION"
+clusterName: $(yaml_str "$COE_CLUSTER_NAME")
+controlPlaneEndpoint: "$1"
+imageRepository: "$KUBE_REPO"
+networking:
+  podSubnet: "$COE_PODS_NETWORK_CIDR"
+  serviceSubnet: "$COE_SERVICES_NETWORK_CIDR"
+apiServer:
+  certSANs:
+$(cert_sans)
+controllerManager:
+  extraArgs:
+$(k8s_extra_args flex-volume-plugin-dir=/var/lib/kubelet/volumeplugins "node-cidr-mask-size=$(label flannel_network_subnetlen 24)")
+$(k8s_kubelet_config)
+EOF
+}
+
+# prefix_images FILE: point a manifest's images at container_infra_prefix
+prefix_images() {
+  local prefix
+  prefix=$(label container_infra_prefix)
+  [ -n "$prefix" ] || return 0
+  sed -E -i "s#^([[:space:]]*image:[[:space:]]*)[\"']?([^\"' ]*/)?([^/\"' ]+)[\"']?#\\1$prefix\\3#" "$1"
+}
+
+flannel_manifest() {
+  local f=$1 backend
+  coe_fetch "https://github.com/flannel-io/flannel/releases/download/$FLANNEL_VERSION/kube-flannel.yml" "$f" ||
+    coe_fetch "https://raw.githubusercontent.com/flannel-io/flannel/$FLANNEL_VERSION/Documentation/kube-flannel.yml" "$f"
+  backend=$(label flannel_backend vxlan)
+  if [ "$backend" = udp ]; then
+    log "flannel_backend udp is gone from current flannel; using vxlan"
+    backend=vxlan
+  fi
+  sed -i -e "s#\"Network\": \"[^\"]*\"#\"Network\": \"$COE_PODS_NETWORK_CIDR\"#" \
+    -e "s#\"Type\": \"vxlan\"#\"Type\": \"$backend\"#" "$f"
+}
+
+calico_manifest() {
+  local f=$1 ipip
+  coe_fetch "https://raw.githubusercontent.com/projectcalico/calico/$CALICO_VERSION/manifests/calico.yaml" "$f"
+  ipip=$(label calico_ipv4pool_ipip Always)
+  [ "$ipip" != Off ] || ipip=Never
+  # the pool CIDR ships commented out; the IP-in-IP mode follows its name
+  sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
+    -e "s|#   value: \"192.168.0.0/16\"|  value: \"$COE_PODS_NETWORK_CIDR\"|" "$f"
+  sed -i -e "/name: CALICO_IPV4POOL_IPIP/{n;s|value: \"[^\"]*\"|value: \"$ipip\"|;}" "$f"
+}
+
+install_network() {
+  local f=$COE_STATE/network.yaml
+  case $COE_NETWORK_DRIVER in
+    flannel) flannel_manifest "$f" ;;
+    calico) calico_manifest "$f" ;;
+    *) die "network driver $COE_NETWORK_DRIVER is not supported (flannel, calico)" ;;
+  esac
+  prefix_images "$f"
+  retry 30 10 kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f "$f"
+}
+
+# without TLS the API is served in plain HTTP on api_port by kubectl proxy
+insecure_api() {
+  cat >/etc/systemd/system/coe-insecure-api.service <<EOF
+[Unit]
+Description=plain-HTTP Kubernetes API on port $COE_API_PORT (tls_disabled)
+After=kubelet.service
+
+[Service]
+ExecStart=$COE_BIN/kubectl --kubeconfig=/etc/kubernetes/admin.conf proxy --address=0.0.0.0 --port=$COE_API_PORT --accept-hosts=.* --disable-filter=true
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  systemctl daemon-reload
+  systemctl enable --now coe-insecure-api.service
+}
+
+coe_start
+k8s_prepare_node
+coe_mount_volume "$COE_ETCD_DEVICE" /var/lib/etcd
+
+host=${COE_API_ADDRESS:-}
+if [ -z "$host" ]; then
+  [ "$COE_NODE_INDEX" -eq 0 ] || die "masters after the first need the API load balancer"
+  host=$COE_PRIVATE_ADDRESS
+fi
+endpoint=$host:$COE_KUBE_API_PORT
+
+hash=
+if [ "$COE_NODE_INDEX" -eq 0 ]; then
+  init_config "$endpoint" >/etc/coe/kubeadm-init.yaml
+  chmod 0600 /etc/coe/kubeadm-init.yaml
+  kubeadm init --config /etc/coe/kubeadm-init.yaml --upload-certs \
+    --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
+  install_network
+  hash=sha256:$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt |
+    openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
+else
+  k8s_join "$endpoint" control-plane
+fi
+
+mkdir -p /root/.kube
+install -m 0600 /etc/kubernetes/admin.conf /root/.kube/config
+if is_true "$COE_TLS_DISABLED"; then insecure_api; fi
+coe_done "$hash"

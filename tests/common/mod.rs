@@ -1,0 +1,136 @@
+#![allow(dead_code)]
+//! Shared by the tests that talk to the local Heat that `scripts/heat-local start` runs.
+//!
+//! The base URL comes from `HEAT_URL` or, if unset, `target/heat-home/url`
+//! (written by `scripts/heat-local start`). `COE_SKIP_HEAT=1` skips.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The base URL (`http://host:port/v1/<tenant>`), or `None` when skipped.
+pub fn heat_url() -> Option<String> {
+    if std::env::var("COE_SKIP_HEAT").is_ok_and(|v| v == "1") {
+        eprintln!("skipped: COE_SKIP_HEAT=1");
+        return None;
+    }
+    if let Ok(url) = std::env::var("HEAT_URL")
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().trim_end_matches('/').to_string());
+    }
+    let file = root().join("target/heat-home/url");
+    match std::fs::read_to_string(&file) {
+        Ok(url) if !url.trim().is_empty() => Some(url.trim().trim_end_matches('/').to_string()),
+        _ => panic!(
+            "no local heat: HEAT_URL is unset and {} is missing; fix: run `scripts/heat-local start` (or set `COE_SKIP_HEAT=1`)",
+            file.display()
+        ),
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("response is not json ({e}): {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close` (the server speaks 1.0).
+pub fn request(method: &str, url: &str, body: Option<&Value>) -> Response {
+    let rest = url
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("only http:// urls are supported, got {url}"));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| {
+        panic!("cannot reach heat at {url} ({e}); fix: run `scripts/heat-local start`")
+    });
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n"
+    );
+    if body.is_some() {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            payload.len()
+        ));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(payload.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{method} {url}: bad status line in {head:?}"));
+    Response {
+        status,
+        body: body.to_string(),
+    }
+}
+
+pub fn unique_name(test: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("t-{test}-{}-{nanos}", std::process::id())
+}
+
+/// Polls a stack until its status no longer ends in `_IN_PROGRESS`.
+pub fn wait_for(stack_url: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let resp = request("GET", stack_url, None);
+        assert_eq!(resp.status, 200, "GET {stack_url}: {}", resp.body);
+        let stack = resp.json()["stack"].clone();
+        let status = stack["stack_status"].as_str().unwrap_or("").to_string();
+        if !status.ends_with("_IN_PROGRESS") {
+            return stack;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{stack_url} still {status} after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The stub environment and its files, as the harness documents them.
+pub fn stub_env_and_files() -> (String, Value) {
+    let dir = root().join("harness/heat");
+    let env = std::fs::read_to_string(dir.join("stub-env.yaml")).unwrap();
+    let mut files = serde_json::Map::new();
+    for entry in std::fs::read_dir(dir.join("stubs")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = format!("stubs/{}", file_name(&path));
+        files.insert(name, Value::String(std::fs::read_to_string(&path).unwrap()));
+    }
+    (env, Value::Object(files))
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
