@@ -10,15 +10,16 @@ use crate::source::{SourceMap, Span};
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub cluster: String,
     pub stack_name: String,
-    /// `template.yaml`.
-    pub template: String,
+    /// `template.yaml` (shared by every cluster of the same driver and version).
+    pub template: Arc<str>,
     /// Heat's `files` map: every other template and script, by bare name.
-    pub files: BTreeMap<String, String>,
+    pub files: Arc<BTreeMap<String, String>>,
     pub params: Params,
     pub resource_registry: IndexMap<String, String>,
     pub timeout_mins: u64,
@@ -79,8 +80,8 @@ impl Bundle {
     pub fn create_request(&self) -> serde_json::Value {
         serde_json::json!({
             "stack_name": self.stack_name,
-            "template": self.template,
-            "files": self.files,
+            "template": &*self.template,
+            "files": &*self.files,
             "environment": self.environment_json(),
             "timeout_mins": self.timeout_mins,
             "tags": self.tags.join(","),
@@ -91,7 +92,7 @@ impl Bundle {
     /// Every file of the bundle directory, by relative path, in a stable order.
     pub fn outputs(&self) -> Result<Vec<(String, String)>, String> {
         let mut out = vec![
-            ("template.yaml".to_string(), self.template.clone()),
+            ("template.yaml".to_string(), self.template.to_string()),
             ("environment.yaml".to_string(), self.environment_yaml()?),
         ];
         out.extend(self.files.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -160,6 +161,7 @@ pub fn assemble(
     params: Params,
     resource_registry: IndexMap<String, String>,
     sources: &SourceMap,
+    rendered: &mut templates::Cache,
 ) -> Result<Bundle, String> {
     let ctx = Context {
         heat_template_version: version,
@@ -172,7 +174,7 @@ pub fn assemble(
             "cloud-init"
         },
     };
-    let (template, files) = templates::render(family, &ctx)?;
+    let (template, files) = rendered.get(family, &ctx)?;
     for target in resource_registry.values() {
         if target.ends_with(".yaml") && !files.contains_key(target) {
             return Err(format!(

@@ -23,6 +23,15 @@ pub const MANAGED_TAG: &str = "coe-managed";
 /// Compiles every cluster of a checked configuration that has no errors.
 /// Returns the bundles in declaration order, or the diagnostics that stop it.
 pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Vec<Diagnostic>> {
+    compile_only(checked, sources, &[])
+}
+
+/// Like [`compile`], for the named clusters only (all when `only` is empty).
+pub fn compile_only(
+    checked: &Checked,
+    sources: &SourceMap,
+    only: &[String],
+) -> Result<Vec<Bundle>, Vec<Diagnostic>> {
     if checked.diagnostics.has_errors() {
         return Err(checked
             .diagnostics
@@ -33,7 +42,11 @@ pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Ve
     }
     let mut bundles = Vec::new();
     let mut errors = Vec::new();
+    let mut rendered = templates::Cache::default();
     for cluster in &checked.model.clusters {
+        if !only.is_empty() && !only.contains(&cluster.name) {
+            continue;
+        }
         let Some(eff) = &cluster.effective else {
             continue;
         };
@@ -96,7 +109,15 @@ pub fn compile(checked: &Checked, sources: &SourceMap) -> Result<Vec<Bundle>, Ve
         let registry = registry::resource_registry(&checked.model, eff);
         // The templates are embedded and tested for every driver: a failure here is a bug.
         let bundle = bundle::assemble(
-            cluster, eff, driver, family, &version, params, registry, sources,
+            cluster,
+            eff,
+            driver,
+            family,
+            &version,
+            params,
+            registry,
+            sources,
+            &mut rendered,
         )
         .unwrap_or_else(|e| {
             panic!(

@@ -2,7 +2,34 @@
 
 include!(concat!(env!("OUT_DIR"), "/heat_files.rs"));
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+type Rendered = (Arc<str>, Arc<BTreeMap<String, String>>);
+
+/// Rendered families by (family, driver, version): clusters that share them
+/// share one copy, so a large configuration costs one render per driver.
+#[derive(Default)]
+pub struct Cache {
+    done: HashMap<(String, String, String), Rendered>,
+}
+
+impl Cache {
+    pub fn get(&mut self, family: &str, ctx: &Context) -> Result<Rendered, String> {
+        let key = (
+            family.to_string(),
+            ctx.driver.to_string(),
+            ctx.heat_template_version.to_string(),
+        );
+        if let Some(r) = self.done.get(&key) {
+            return Ok(r.clone());
+        }
+        let (top, files) = render(family, ctx)?;
+        let r: Rendered = (Arc::from(top), Arc::new(files));
+        self.done.insert(key, r.clone());
+        Ok(r)
+    }
+}
 
 /// COEs coe has templates for; the directory under `stdlib/heat/` has the same name.
 pub const FAMILIES: &[&str] = &["kubernetes", "swarm-mode", "mesos"];

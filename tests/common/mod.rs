@@ -101,7 +101,7 @@ pub fn unique_name(test: &str) -> String {
 
 /// Polls a stack until its status no longer ends in `_IN_PROGRESS`.
 pub fn wait_for(stack_url: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let resp = request("GET", stack_url, None);
         assert_eq!(resp.status, 200, "GET {stack_url}: {}", resp.body);
@@ -112,7 +112,7 @@ pub fn wait_for(stack_url: &str) -> Value {
         }
         assert!(
             Instant::now() < deadline,
-            "{stack_url} still {status} after 120 s"
+            "{stack_url} still {status} after 300 s"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -133,4 +133,29 @@ pub fn stub_env_and_files() -> (String, Value) {
 
 pub fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Polls a deleted stack until it is gone (404) or DELETE_COMPLETE; false on DELETE_FAILED.
+pub fn wait_for_delete(stack_url: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let resp = request("GET", stack_url, None);
+        if resp.status == 404 {
+            return true;
+        }
+        let status = resp.json()["stack"]["stack_status"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        match status.as_str() {
+            "DELETE_COMPLETE" => return true,
+            "DELETE_FAILED" => return false,
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{stack_url} still {status} after 180 s"
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
 }

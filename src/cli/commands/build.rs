@@ -17,7 +17,7 @@ pub fn run(a: BuildArgs) -> Result<i32, String> {
         .cloned()
         .collect();
     let color = super::check::use_color(crate::cli::args::Color::Auto);
-    let bundles = match compile::compile(&checked, &sources) {
+    let bundles = match compile::compile_only(&checked, &sources, &a.clusters) {
         Ok(b) => b,
         Err(diags) => {
             print!("{}", render::human::render(&sources, &diags, color));

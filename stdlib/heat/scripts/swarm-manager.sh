@@ -1,0 +1,102 @@
+#!/bin/bash
+# Docker swarm-mode manager bootstrap. Manager 0 initialises the swarm and,
+# with TLS, creates the CA of the Docker API; it reports the join tokens and
+# that CA (key encrypted with a passphrase only managers get). The other
+# managers join with the manager token. Every manager serves the Docker API
+# on api_port, behind the load balancer.
+# shellcheck source=common.sh
+. /etc/coe/common.sh
+
+TLS_DIR=/etc/docker/coe-tls
+CLIENT_DIR=/etc/coe/swarm-client
+
+# join_field NAME: a field of manager 0's report ("name=value" words)
+join_field() {
+  printf '%s' "${COE_SWARM_JOIN:-}" | grep -o "$1=[^ \"]*" | head -n1 | cut -d= -f2- || true
+}
+
+swarm_active() {
+  [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]
+}
+
+join_swarm() {
+  swarm_active || docker swarm join --token "$1" --advertise-addr "$COE_PRIVATE_ADDRESS" "$COE_MANAGER_ADDRESS:2377"
+}
+
+# sign NAME CN USAGE [SANS]: a key and certificate signed by the API CA
+sign() {
+  local dir=$1 name=$2 cn=$3 usage=$4 sans=${5:-}
+  openssl genrsa -out "$dir/$name-key.pem" 2048 2>/dev/null
+  openssl req -new -key "$dir/$name-key.pem" -subj "/CN=$cn" -out "$dir/$name.csr"
+  {
+    echo "extendedKeyUsage=$usage"
+    [ -z "$sans" ] || echo "subjectAltName=$sans"
+  } >"$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca-key.pem" \
+    -CAcreateserial -days 3650 -sha256 -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
+  rm -f "$dir/$name.csr" "$dir/$name.ext"
+}
+
+server_cert() {
+  local sans="IP:127.0.0.1,DNS:localhost" a
+  for a in "$COE_PRIVATE_ADDRESS" "$COE_PUBLIC_ADDRESS" "${COE_API_ADDRESS:-}" "${COE_API_PUBLIC_ADDRESS:-}"; do
+    [ -z "$a" ] || case ",$sans," in *",IP:$a,"*) ;; *) sans="$sans,IP:$a" ;; esac
+  done
+  sign "$TLS_DIR" server "$COE_NODE_NAME" serverAuth "$sans"
+}
+
+# docker_api: serve the Docker API on api_port (TLS unless tls_disabled)
+docker_api() {
+  local flags="-H unix:///var/run/docker.sock -H tcp://0.0.0.0:$COE_API_PORT" dockerd
+  if ! is_true "$COE_TLS_DISABLED"; then
+    flags="$flags --tlsverify --tlscacert=$TLS_DIR/ca.pem --tlscert=$TLS_DIR/server.pem --tlskey=$TLS_DIR/server-key.pem"
+  fi
+  if grep -q '^OPTIONS=' /etc/sysconfig/docker 2>/dev/null; then
+    # fedora-atomic's docker unit passes $OPTIONS to the daemon
+    sed -i "s#^OPTIONS=['\"]\\?#&$flags #" /etc/sysconfig/docker
+  else
+    dockerd=$(command -v dockerd || echo /usr/bin/dockerd)
+    mkdir -p /etc/systemd/system/docker.service.d
+    printf '[Service]\nExecStart=\nExecStart=%s %s\n' "$dockerd" "$flags" >/etc/systemd/system/docker.service.d/coe-api.conf
+  fi
+  systemctl daemon-reload
+  systemctl restart docker.service
+  retry 30 2 docker info >/dev/null
+}
+
+coe_start
+[ "$COE_NETWORK_DRIVER" = docker ] || log "network driver $COE_NETWORK_DRIVER: swarm overlay networks are used instead"
+coe_docker_setup
+mkdir -p "$TLS_DIR"
+chmod 0700 "$TLS_DIR"
+export OPENSSL_PASS=$COE_SWARM_CA_PASSPHRASE
+
+report=
+if [ "$COE_NODE_INDEX" -eq 0 ]; then
+  swarm_active || docker swarm init --advertise-addr "$COE_PRIVATE_ADDRESS" --listen-addr "$COE_PRIVATE_ADDRESS:2377"
+  report="worker=$(docker swarm join-token -q worker) manager=$(docker swarm join-token -q manager)"
+  if ! is_true "$COE_TLS_DISABLED"; then
+    openssl genrsa -out "$TLS_DIR/ca-key.pem" 2048 2>/dev/null
+    openssl req -x509 -new -key "$TLS_DIR/ca-key.pem" -days 3650 -sha256 \
+      -subj "/CN=$COE_CLUSTER_NAME docker API CA" -out "$TLS_DIR/ca.pem"
+    mkdir -p "$CLIENT_DIR"
+    sign "$CLIENT_DIR" client "$COE_CLUSTER_NAME client" clientAuth
+    cp "$TLS_DIR/ca.pem" "$CLIENT_DIR/ca.pem"
+    mv "$CLIENT_DIR/client.pem" "$CLIENT_DIR/cert.pem"
+    mv "$CLIENT_DIR/client-key.pem" "$CLIENT_DIR/key.pem"
+    report="$report ca=$(base64 -w0 <"$TLS_DIR/ca.pem")"
+    report="$report cakey=$(openssl enc -aes-256-cbc -md sha256 -salt -a -A -pass env:OPENSSL_PASS <"$TLS_DIR/ca-key.pem")"
+  fi
+else
+  token=$(join_field manager)
+  [ -n "$token" ] || die "manager 0 reported no manager token"
+  retry 30 10 join_swarm "$token"
+  if ! is_true "$COE_TLS_DISABLED"; then
+    join_field ca | base64 -d >"$TLS_DIR/ca.pem"
+    join_field cakey | openssl enc -d -aes-256-cbc -md sha256 -a -A -pass env:OPENSSL_PASS >"$TLS_DIR/ca-key.pem"
+  fi
+fi
+
+if ! is_true "$COE_TLS_DISABLED"; then server_cert; fi
+docker_api
+coe_done "$report"

@@ -1,0 +1,251 @@
+//! `coe build`: every example compiles, deterministically, to YAML that Heat's
+//! own loader reads back exactly, and (against the local Heat) to bundles Heat
+//! validates, previews, creates and deletes.
+
+mod common;
+
+use coe::check::{Options, check_files};
+use coe::compile::{Bundle, compile};
+use coe::source::SourceMap;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const EXAMPLES: &[&str] = &["seed-fixed", "ha-fedora-coreos", "swarm-mode", "mesos"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn build_text(name: &str, text: &str) -> Result<Vec<Bundle>, String> {
+    let mut sources = SourceMap::new();
+    let id = sources.add_text(name, text);
+    let checked = check_files(&mut sources, &[id], &Options::default());
+    compile(&checked, &sources).map_err(|d| format!("{d:#?}"))
+}
+
+fn build_example(dir: &str) -> Vec<Bundle> {
+    let path = root().join("examples").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut sources = SourceMap::new();
+    let ids: Vec<_> = files.iter().map(|f| sources.add_path(f).unwrap()).collect();
+    let checked = check_files(&mut sources, &ids, &Options::default());
+    compile(&checked, &sources).unwrap_or_else(|d| panic!("examples/{dir}: {d:#?}"))
+}
+
+/// The local Heat's python, which has PyYAML and Heat's own YAML loaders.
+fn heat_python() -> Option<PathBuf> {
+    if std::env::var("COE_SKIP_HEAT").is_ok_and(|v| v == "1") {
+        eprintln!("skipped: COE_SKIP_HEAT=1");
+        return None;
+    }
+    let py = root().join("target/heat-venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing; fix: run `scripts/heat-local install` (or set COE_SKIP_HEAT=1)",
+        py.display()
+    );
+    Some(py)
+}
+
+/// Writes bundles to a fresh directory and loads every YAML file with Heat's loaders.
+fn load_with_heat(py: &Path, tag: &str, bundles: &[Bundle]) -> (PathBuf, Value) {
+    let dir = std::env::temp_dir().join(format!("coe-build-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut paths = Vec::new();
+    for b in bundles {
+        let d = dir.join(&b.cluster);
+        std::fs::create_dir_all(&d).unwrap();
+        for (name, text) in b.outputs().unwrap() {
+            std::fs::write(d.join(&name), &text).unwrap();
+            if name.ends_with(".yaml") {
+                paths.push(d.join(&name).to_string_lossy().into_owned());
+            }
+        }
+    }
+    let out = Command::new(py)
+        .arg(root().join("tests/tools/load_yaml.py"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "loading failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn every_example_builds_deterministically() {
+    for dir in EXAMPLES {
+        let a = build_example(dir);
+        let b = build_example(dir);
+        assert!(!a.is_empty(), "{dir}: no bundles");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                x.outputs().unwrap(),
+                y.outputs().unwrap(),
+                "{dir}/{}: output differs between runs",
+                x.cluster
+            );
+        }
+    }
+}
+
+#[test]
+fn every_environment_and_template_loads_back_exactly_with_heats_loader() {
+    let Some(py) = heat_python() else { return };
+    for dir in EXAMPLES {
+        let bundles = build_example(dir);
+        let (out_dir, loaded) = load_with_heat(&py, dir, &bundles);
+        for b in &bundles {
+            let env_path = out_dir.join(&b.cluster).join("environment.yaml");
+            let env = &loaded[env_path.to_string_lossy().as_ref()]["safe"];
+            assert_eq!(
+                env,
+                &b.environment_json(),
+                "{dir}/{}: environment.yaml does not load back as written",
+                b.cluster
+            );
+            let tpl_path = out_dir.join(&b.cluster).join("template.yaml");
+            let tpl = &loaded[tpl_path.to_string_lossy().as_ref()]["heat"];
+            assert!(
+                tpl["heat_template_version"].is_string(),
+                "{dir}: version must load as a string: {tpl}"
+            );
+        }
+        std::fs::remove_dir_all(out_dir).ok();
+    }
+}
+
+fn config_with_labels(pairs: &[(String, String)]) -> String {
+    let mut labels = String::new();
+    for (k, v) in pairs {
+        labels.push_str(&format!(
+            "    {} = {}\n",
+            coe::check::value::quote(k),
+            coe::check::value::quote(v)
+        ));
+    }
+    format!(
+        r#"cloud "c" {{
+  image "fcos" {{ os_distro = "fedora-coreos" }}
+  flavor "m1" {{ vcpus = 2  ram = 4GiB  disk = 40GiB }}
+  network "public" {{ external = true }}
+  keypair "k" {{}}
+}}
+template "t" {{
+  coe = kubernetes
+  image = "fcos"
+  keypair = "k"
+  external_network = "public"
+  flavor = "m1"
+  no_proxy = {}
+  labels {{
+{labels}  }}
+}}
+cluster "c1" {{ template = template.t }}
+"#,
+        coe::check::value::quote(&pairs.first().map(|p| p.1.clone()).unwrap_or_default())
+    )
+}
+
+/// Strings PyYAML (YAML 1.1) likes to misread, plus arbitrary text.
+fn tricky() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "~",
+            "null",
+            "1_000",
+            "12:30",
+            "190:20:30.15",
+            "2021-04-16",
+            "2001-12-14t21:59:43.10-05:00",
+            "=",
+            "<<",
+            "0b101",
+            "0x1F",
+            "1e3",
+            ".inf",
+            "-.5",
+            "- a",
+            "---",
+            "? x",
+            "a: b",
+            "#x",
+            "@x",
+            "`x",
+            "!x",
+            "&x",
+            "*x",
+            "%x",
+            "|",
+            ">-",
+            "{a}",
+            "[a]",
+            "a, b",
+            " lead",
+            "trailing ",
+            "\ttab",
+            "a\n\tb",
+            "\tfoo\nbar",
+            "multi\nline\n",
+            "crlf\r\nline",
+            "nbsp\u{a0}x",
+            "bom\u{feff}x",
+            "nel\u{85}x",
+            "ls\u{2028}x",
+            "bell\u{7}x",
+            "back\\slash",
+            "it's",
+            "say \"hi\"",
+            "${x}",
+            "%index%",
+            "OS::Nova::Server",
+            "",
+        ])
+        .prop_map(str::to_string),
+        "\\PC{0,40}",
+        "[ -~\t\n]{0,60}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Random label keys and values survive `coe build` and Heat's YAML loader
+    /// with the same value and type.
+    #[test]
+    fn random_strings_round_trip_through_heats_yaml_loader(
+        pairs in prop::collection::vec((tricky(), tricky()), 1..40)
+    ) {
+        let Some(py) = heat_python() else { return Ok(()) };
+        // Keys must be unique and non-empty to be labels.
+        let mut seen = std::collections::HashSet::new();
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| (format!("k{}", k), v))
+            .filter(|(k, _)| seen.insert(k.clone()))
+            .collect();
+        let bundles = build_text("random.coe", &config_with_labels(&pairs)).map_err(TestCaseError::fail)?;
+        let (dir, loaded) = load_with_heat(&py, "random", &bundles);
+        let env_path = dir.join("c1").join("environment.yaml");
+        let env = &loaded[env_path.to_string_lossy().as_ref()]["safe"];
+        prop_assert_eq!(env, &bundles[0].environment_json());
+        for (k, v) in &pairs {
+            prop_assert_eq!(&env["parameters"]["labels"][k], &json!(v), "label {:?}", k);
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
