@@ -57,6 +57,7 @@ fn generate() -> String {
 }
 
 /// Runs a command; returns its stdout, whether it succeeded, wall time and its own peak memory (MiB).
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its rusage
 fn run_measured(cmd: &mut Command) -> (Vec<u8>, bool, f64, f64) {
     use std::io::Read;
     let t = Instant::now();

@@ -204,7 +204,7 @@ fn every_emitted_resource_matches_heats_schema() {
             "template.yaml".to_string(),
             yaml("template.yaml", &b.template),
         )];
-        for (name, text) in &b.files {
+        for (name, text) in b.files.iter() {
             if name.ends_with(".yaml") {
                 docs.push((name.clone(), yaml(name, text)));
             }
