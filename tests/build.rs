@@ -249,3 +249,106 @@ proptest! {
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+/// The readable part of each example's bundle: the environment (every
+/// parameter and switch), where each parameter came from, and the file list.
+#[test]
+fn bundle_snapshots() {
+    for dir in EXAMPLES {
+        for b in build_example(dir) {
+            let mut text = String::new();
+            text.push_str(&format!(
+                "stack_name: {}\ntags: {}\ntimeout_mins: {}\n\n",
+                b.stack_name,
+                b.tags.join(","),
+                b.timeout_mins
+            ));
+            text.push_str("# environment.yaml\n");
+            text.push_str(&b.environment_yaml().unwrap());
+            text.push_str("\n# parameter sources\n");
+            for (name, e) in &b.sourcemap.parameters {
+                let file = e.file.trim_start_matches(&format!("{}/", root().display()));
+                text.push_str(&format!("{name}: {file}:{}:{}\n", e.line, e.column));
+            }
+            text.push_str("\n# files\n");
+            for name in b.files.keys() {
+                text.push_str(&format!("{name}\n"));
+            }
+            insta::assert_snapshot!(format!("{}__{}", dir, b.cluster), text);
+        }
+    }
+}
+
+#[test]
+fn the_seed_boot_options_reach_the_servers() {
+    let b = &build_example("seed-fixed")[0];
+    let env = b.environment_json();
+    let meta = &env["parameters"]["server_metadata"];
+    assert_eq!(meta["instance_store_type"], "local");
+    assert_eq!(
+        meta["instance_store_uuid"],
+        "a3239e52-2902-44ac-81ff-3c28ead35e98"
+    );
+    assert_eq!(meta["image_store_type"], "local");
+    // Every server definition passes them on.
+    let servers: Vec<&String> = b
+        .files
+        .iter()
+        .filter(|(_, t)| t.contains("OS::Nova::Server"))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(!servers.is_empty());
+    for name in servers {
+        assert!(
+            b.files[name].contains("server_metadata"),
+            "{name} does not pass server_metadata to its servers"
+        );
+    }
+}
+
+#[test]
+fn coe_build_writes_every_file_and_is_atomic() {
+    let out = std::env::temp_dir().join(format!("coe-build-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(root().join("examples/seed-fixed"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    for f in [
+        "template.yaml",
+        "environment.yaml",
+        "stack.json",
+        "sourcemap.json",
+    ] {
+        assert!(out.join("k8s-c1").join(f).is_file(), "{f} missing");
+    }
+    let stack: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("k8s-c1/stack.json")).unwrap())
+            .unwrap();
+    assert_eq!(stack["stack_name"], "k8s-c1");
+    assert!(stack["tags"].as_str().unwrap().contains("coe-managed"));
+    // A configuration with errors writes nothing.
+    let bad = std::env::temp_dir().join(format!("coe-build-bad-{}.coe", std::process::id()));
+    std::fs::write(&bad, "cluster \"x\" { template = template.nope }\n").unwrap();
+    let out2 = out.join("second");
+    let run = Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["build", "-o"])
+        .arg(&out2)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        !out2.exists(),
+        "nothing may be written when the check fails"
+    );
+    std::fs::remove_dir_all(&out).ok();
+    std::fs::remove_file(&bad).ok();
+}

@@ -39,6 +39,16 @@ fn with_stubs(b: &Bundle, name: &str) -> Value {
     for (k, v) in stub_env["resource_registry"].as_object().unwrap() {
         registry.insert(k.clone(), v.clone());
     }
+    // neutron-lbaas is gone from Heat 27 (Rocky clouds still have it): no-ops here.
+    for t in [
+        "LoadBalancer",
+        "Listener",
+        "Pool",
+        "PoolMember",
+        "HealthMonitor",
+    ] {
+        registry.insert(format!("OS::Neutron::LBaaS::{t}"), json!("OS::Heat::None"));
+    }
     let files = req["files"].as_object_mut().unwrap();
     for (k, v) in stub_files.as_object().unwrap() {
         files.insert(k.clone(), v.clone());

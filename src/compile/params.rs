@@ -106,7 +106,9 @@ pub fn parameters(
     let template = &model.templates[eff.template];
     p.set("cluster_name", s(&cluster.name), Some(cluster.span));
     p.set("image", s(&eff.image.value), Some(eff.image.span));
-    if let Some(f) = &eff.master_flavor {
+    // Without a master flavor, masters use the worker flavor (Heat's own
+    // default, m1.small, may not exist on the cloud; the check validated this one).
+    if let Some(f) = eff.master_flavor.as_ref().or(eff.flavor.as_ref()) {
         p.set("master_flavor", s(&f.value), Some(f.span));
     }
     if let Some(f) = &eff.flavor {

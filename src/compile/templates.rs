@@ -79,6 +79,23 @@ pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, S
         }
     }
     let top = top.ok_or_else(|| format!("stdlib/heat/{family}/cluster.yaml.j2 is missing"))?;
+    // Ship only the scripts this family's templates read (scripts/ is shared).
+    let used: Vec<String> = files
+        .keys()
+        .filter(|name| !name.ends_with(".yaml"))
+        .filter(|name| {
+            std::iter::once(&top)
+                .chain(
+                    files
+                        .iter()
+                        .filter(|(k, _)| k.ends_with(".yaml"))
+                        .map(|(_, v)| v),
+                )
+                .any(|t| t.contains(name.as_str()))
+        })
+        .cloned()
+        .collect();
+    files.retain(|name, _| name.ends_with(".yaml") || used.contains(name));
     Ok((top, files))
 }
 

@@ -8,6 +8,7 @@ import json
 import sys
 
 import yaml
+from heat.common import config as _heat_config  # noqa: F401  (registers max_template_size)
 from heat.common import environment_format, template_format
 
 out = {}

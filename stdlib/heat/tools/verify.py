@@ -13,7 +13,7 @@ every HOT version in VERSIONS: each *.yaml.j2 renders (StrictUndefined) and
 loads with yaml.safe_load and yaml.CSafeLoader; it starts with the version
 line and has a description; the cluster template declares exactly the README
 parameters (extras only with defaults, same types and defaults); every
-provider resource (Coe::* and nested/*.yaml) passes only declared
+provider resource (Coe::* and *.yaml) passes only declared
 parameters, passes every required one, and reads only outputs that every
 choice has; only HOT 2016-10-14 functions are used; get_param, get_resource,
 get_attr, conditions and get_file point at things that exist; scripts pass
@@ -62,7 +62,8 @@ PROVIDERS = {
     "Coe::ApiLoadBalancer": ["lb_octavia", "lb_lbaas", "lb_none"],
     "Coe::FloatingIP": ["fip_on", "fip_off"],
     "Coe::ApiFloatingIP": ["fip_on", "fip_off"],
-    "Coe::Volume": ["volume", None],
+    "Coe::DockerVolume": ["volume", None],
+    "Coe::EtcdVolume": ["volume", None],
     "Coe::PoolMember": ["pool_member_octavia", "pool_member_lbaas", None],
 }
 # Nova accepts at most 65535 bytes of base64 user data
@@ -124,16 +125,20 @@ def load(text, where):
 
 
 def bundle(family, ctx):
-    """Heat's files map for one driver, as src/compile must build it."""
+    """Heat's files map for one driver, as src/compile builds it: flat, every
+    file under its bare name (README "Layout of a bundle")."""
     files = {}
-    for path in sorted(glob.glob(os.path.join(HEAT_DIR, family, "*.yaml.j2"))):
-        name = os.path.basename(path)[: -len(".yaml.j2")]
-        if name != "cluster":
-            files["nested/%s.yaml" % name] = render(path, ctx)
-    for path in sorted(glob.glob(os.path.join(HEAT_DIR, "common", "*.yaml.j2"))):
-        files["nested/%s.yaml" % os.path.basename(path)[: -len(".yaml.j2")]] = render(path, ctx)
-    for path in sorted(glob.glob(os.path.join(HEAT_DIR, "scripts", "*"))):
-        files["scripts/%s" % os.path.basename(path)] = open(path).read()
+    for d in (family, "common", "scripts"):
+        for path in sorted(glob.glob(os.path.join(HEAT_DIR, d, "*"))):
+            name = os.path.basename(path)
+            if name == "cluster.yaml.j2" and d == family:
+                continue
+            if name in files or name[: -len(".j2")] in files:
+                fail(d, "%s is not unique in the bundle" % name)
+            if name.endswith(".j2"):
+                files[name[: -len(".j2")]] = render(path, ctx)
+            else:
+                files[name] = open(path).read()
     template = render(os.path.join(HEAT_DIR, family, "cluster.yaml.j2"), ctx)
     return template, files
 
@@ -255,8 +260,8 @@ def check_top_parameters(where, tpl, readme, family):
 
 def provider_candidates(rtype, nested):
     if rtype in PROVIDERS:
-        return [(c, nested.get("nested/%s.yaml" % c) if c else None) for c in PROVIDERS[rtype]]
-    if rtype.startswith("nested/"):
+        return [(c, nested.get("%s.yaml" % c) if c else None) for c in PROVIDERS[rtype]]
+    if rtype and rtype.endswith(".yaml"):
         return [(rtype, nested.get(rtype))]
     return []
 
@@ -269,7 +274,7 @@ def check_providers(where, tpl, nested):
             rdef = props.get("resource_def", {})
             rtype, props = rdef.get("type"), rdef.get("properties") or {}
         cands = provider_candidates(rtype, nested)
-        if rtype and (rtype.startswith("Coe::") or rtype.startswith("nested/")) and not cands:
+        if rtype and (rtype.startswith("Coe::") or rtype.endswith(".yaml")) and not cands:
             fail(where, "resource %s has unknown provider type %s" % (name, rtype))
         for cname, cand in cands:
             if cname is None:
@@ -300,7 +305,7 @@ def check_providers(where, tpl, nested):
 def ignition_size(files, scripts):
     def enc(text):
         return sum(1 if (c.isalnum() and ord(c) < 128) or c in "-._~" else 3 * len(c.encode()) for c in text)
-    return sum(enc(files["scripts/" + s]) + 200 for s in scripts) + 6000
+    return sum(enc(files[s]) + 200 for s in scripts) + 6000
 
 
 def check_scripts():
@@ -309,6 +314,9 @@ def check_scripts():
         r = subprocess.run(["bash", "-n", s], capture_output=True, text=True)
         if r.returncode:
             fail(s, "bash -n: " + r.stderr.strip())
+    for s in scripts:
+        if "COE_END_OF_FILE" in open(s).read():
+            fail(s, "contains COE_END_OF_FILE, the cloud-init heredoc delimiter")
     if shutil.which("shellcheck"):
         r = subprocess.run(["shellcheck", "-x", "-P", "SCRIPTDIR"] + scripts, capture_output=True, text=True)
         if r.returncode:
@@ -342,12 +350,14 @@ def registry(choice):
     net, lb, member, fip, vol = choice
     reg = {t: "OS::Heat::None" for t in REAL_TYPES}
     reg.update({
-        "Coe::Network": "nested/%s.yaml" % net,
-        "Coe::ApiLoadBalancer": "nested/%s.yaml" % lb,
-        "Coe::PoolMember": "nested/%s.yaml" % member if member else "OS::Heat::None",
-        "Coe::FloatingIP": "nested/%s.yaml" % fip,
-        "Coe::ApiFloatingIP": "nested/%s.yaml" % fip,
-        "Coe::Volume": "nested/%s.yaml" % vol if vol else "OS::Heat::None",
+        "Coe::Network": "%s.yaml" % net,
+        "Coe::ApiLoadBalancer": "%s.yaml" % lb,
+        "Coe::PoolMember": "%s.yaml" % member if member else "OS::Heat::None",
+        "Coe::FloatingIP": "%s.yaml" % fip,
+        "Coe::ApiFloatingIP": "%s.yaml" % fip,
+        "Coe::DockerVolume": "%s.yaml" % vol if vol else "OS::Heat::None",
+        # the etcd volume on its own switch: off whenever the docker one is on
+        "Coe::EtcdVolume": "OS::Heat::None" if vol else "volume.yaml",
     })
     return reg
 
@@ -505,7 +515,10 @@ def check_create(url, drv, version, template, files):
     where = "heat create %s %s" % (drv["driver"], version)
     choice = CHOICES[0]
     reg = registry(choice)
+    stubs = stub_files()
+    reg.update({t: "stubs/%s.yaml" % t.replace("::", "__") for t in REAL_TYPES if t.replace("::", "__") in STUBS})
     reg["OS::Heat::WaitCondition"] = "OS::Heat::None"
+    files = dict(files, **stubs)
     params = parameters(drv, choice, False)
     params["number_of_masters"] = 2
     params["number_of_workers"] = 1
@@ -533,7 +546,7 @@ def check_create(url, drv, version, template, files):
         outputs = {o["output_key"]: o.get("output_value", o.get("output_error")) for o in out["stack"]["outputs"]}
         print("  %s outputs: %s" % (where, json.dumps(outputs, sort_keys=True)))
         status, res = heat_call(url, "GET", "/stacks/%s/%s/resources?nested_depth=3" % (name, sid))
-        servers = [r for r in res["resources"] if r["resource_type"] == "OS::Nova::Server"]
+        servers = [r for r in res["resources"] if r["resource_name"] == "server"]
         if len(servers) != 3:
             fail(where, "%d servers, expected 3" % len(servers))
         for r in servers:
@@ -610,11 +623,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--heat", nargs="?", const="auto", help="also check against a local Heat")
     ap.add_argument("--create", action="store_true", help="with --heat: also create a stack per driver and check its user data")
+    ap.add_argument("--only", help="check only drivers whose name contains this")
     args = ap.parse_args()
     readme = readme_parameters()
     url = heat_url(args.heat) if args.heat else None
     check_scripts()
     for drv in drivers():
+        if args.only and args.only not in drv["driver"]:
+            continue
         family = FAMILIES.get(drv["coe"])
         if family is None:
             print("note: %s (%s) has no template family; skipped" % (drv["driver"], drv["coe"]))
@@ -626,7 +642,7 @@ def main():
             template, files = bundle(family, ctx)
             where = "%s %s" % (drv["driver"], version)
             top = load(template, where + " cluster")
-            nested = {k: load(v, "%s %s" % (where, k)) for k, v in files.items() if k.startswith("nested/")}
+            nested = {k: load(v, "%s %s" % (where, k)) for k, v in files.items() if k.endswith(".yaml")}
             if top is None or None in nested.values():
                 continue
             check_template(where + " cluster", top, version, files)
