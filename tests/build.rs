@@ -352,3 +352,20 @@ fn coe_build_writes_every_file_and_is_atomic() {
     std::fs::remove_dir_all(&out).ok();
     std::fs::remove_file(&bad).ok();
 }
+
+#[test]
+fn the_cloud_can_ask_for_boot_options_as_scheduler_hints() {
+    let text = std::fs::read_to_string(root().join("examples/seed-fixed/cluster.coe"))
+        .unwrap()
+        .replace(
+            "octavia               = false",
+            "octavia               = false\n  boot_options          = scheduler_hints",
+        );
+    let b = &build_text("hints.coe", &text).unwrap()[0];
+    let env = b.environment_json();
+    assert_eq!(
+        env["parameters"]["scheduler_hints"]["instance_store_type"], "local",
+        "{env}"
+    );
+    assert!(env["parameters"].get("server_metadata").is_none());
+}

@@ -217,7 +217,8 @@ pub fn parameters(
     if let Some(l) = eff.label("availability_zone") {
         p.set("availability_zone", s(&l.text), Some(l.value.span));
     }
-    // Boot options: server metadata by default, as the deployment that introduced them did.
+    // Boot options: server metadata by default, as the deployment that introduced
+    // them did; scheduler hints when the cloud block asks for them.
     let mut meta = serde_json::Map::new();
     store_meta(&mut meta, "instance_store", &eff.boot.instance_store);
     store_meta(&mut meta, "image_store", &eff.boot.image_store);
@@ -228,8 +229,17 @@ pub fn parameters(
             .as_ref()
             .or(eff.boot.image_store.as_ref())
             .map(|s| s.span);
+        let as_hints = eff
+            .cloud
+            .and_then(|c| model.clouds[c].fields.str("boot_options"))
+            .is_some_and(|(v, _)| v == "scheduler_hints");
+        let param = if as_hints {
+            "scheduler_hints"
+        } else {
+            "server_metadata"
+        };
         p.set(
-            "server_metadata",
+            param,
             ParamValue::Json(serde_json::Value::Object(meta)),
             span,
         );

@@ -13,6 +13,7 @@ join_swarm() {
 }
 
 coe_start
+[ -n "$COE_MANAGER_ADDRESS" ] || die "no manager address to join"
 coe_docker_setup
 token=$(printf '%s' "${COE_SWARM_JOIN:-}" | grep -o 'worker=[^ "]*' | head -n1 | cut -d= -f2- || true)
 [ -n "$token" ] || die "manager 0 reported no worker token"

@@ -428,6 +428,8 @@ def stub_files():
             value = {"list": [], "map": {}, "integer": 0, "number": 0, "boolean": False}.get(a.get("type"))
             if value is None:
                 value = "192.0.2.10" if ("address" in name or name.endswith("_ip") or name == "ip") else "stub-" + name
+            if name == "fixed_ips":  # nodes read their address from here
+                value = [{"ip_address": "192.0.2.20", "subnet_id": "stub-subnet"}]
             outputs[name] = {"value": {} if name == "show" else value}
         STUBS[t.replace("::", "__")] = json.dumps({
             "heat_template_version": "2021-04-16", "description": "stub for " + t,
@@ -605,6 +607,18 @@ def check_user_data(where, outs, params, drv):
             fail(where, "bootstrap token %r" % env.get("COE_BOOTSTRAP_TOKEN"))
         if not re.fullmatch(r"[0-9a-f]{64}", env.get("COE_CERTIFICATE_KEY", "")):
             fail(where, "certificate key %r" % env.get("COE_CERTIFICATE_KEY"))
+    if not env.get("COE_NODE_NAME", "").endswith("-%s" % env.get("COE_NODE_INDEX")):
+        fail(where, "name %r does not match index %r" % (env.get("COE_NODE_NAME"), env.get("COE_NODE_INDEX")))
+    role, index = env.get("COE_ROLE"), env.get("COE_NODE_INDEX")
+    needs = {("kubernetes", "worker"): "COE_API_ADDRESS", ("swarm-mode", "worker"): "COE_MANAGER_ADDRESS",
+             ("mesos", "agent"): "COE_MASTER_ADDRESSES", ("mesos", "master"): "COE_MASTER_ADDRESSES"}
+    if drv["coe"] == "swarm-mode" and role == "manager" and index != "0":
+        needs[("swarm-mode", "manager")] = "COE_MANAGER_ADDRESS"
+    key = needs.get((drv["coe"], role))
+    if key and not env.get(key):
+        fail(where, "%s is empty" % key)
+    if not env.get("COE_WAIT_CURL", "").startswith("curl "):
+        fail(where, "wait condition command %r" % env.get("COE_WAIT_CURL"))
     print("  %s: %d bytes of user data, env ok" % (where, len(ud.encode())))
 
 
