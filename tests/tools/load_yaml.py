@@ -24,4 +24,5 @@ for path in sys.argv[1:]:
     if safe != fast:
         sys.exit(f"{path}: safe_load and CSafeLoader disagree")
     out[path] = {"heat": heat, "safe": safe}
-print(json.dumps(out, default=str))
+# A date (an unquoted version) prints as "datetime.date(...)" so tests can tell it from a string.
+print(json.dumps(out, default=repr))
