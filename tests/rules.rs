@@ -352,6 +352,14 @@ fn cloud_resources() {
     expect("", "  keypair = \"other\"", "COE0504");
     expect("  fixed_network = \"nope\"", "", "COE0503");
     expect("  fixed_subnet = \"nope\"", "", "COE0511");
+    expect("  fixed_network = \"private\"", "", "COE0512");
+    assert!(
+        codes(
+            "  fixed_network = \"private\"\n  fixed_subnet = \"sub\"",
+            ""
+        )
+        .is_empty()
+    );
     let text = config("", "").replace(
         "external_network = \"public\"",
         "external_network = \"private\"",

@@ -272,11 +272,15 @@ pub fn parameters(
     }
     p.set(
         "wait_timeout",
-        ParamValue::Num(eff.create_timeout as i64),
+        // Heat caps a wait condition at 12 hours.
+        ParamValue::Num(eff.create_timeout.min(MAX_WAIT_SECS) as i64),
         cluster.fields.explicit("create_timeout").map(|v| v.span),
     );
     p
 }
+
+/// The longest timeout `OS::Heat::WaitCondition` accepts.
+pub const MAX_WAIT_SECS: u64 = 43_200;
 
 /// The API port: fixed per COE, as Magnum's drivers had it.
 pub fn api_port(coe: &str, tls_disabled: bool) -> i64 {

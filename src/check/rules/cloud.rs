@@ -111,11 +111,28 @@ pub fn check_template_refs(model: &Model, t: &Template, diags: &mut Vec<Diagnost
     }
 }
 
+/// An existing network needs its subnet: ports and the load balancer's VIP go on a subnet.
+fn check_fixed_subnet(eff: &Effective, diags: &mut Vec<Diagnostic>) {
+    if let (Some(net), None) = (&eff.fixed_network, &eff.fixed_subnet) {
+        diags.push(
+            Diagnostic::new(
+                Code(512),
+                net.span,
+                format!("fixed network `{}` is named without a fixed subnet", net.value),
+            )
+            .with_label("existing network, but no subnet")
+            .with_help("add `fixed_subnet = \"<subnet>\"` next to it, naming the subnet of that network the nodes should use")
+            .with_note("node ports and the API load balancer are placed on a subnet, not on a network"),
+        );
+    }
+}
+
 pub fn check_cluster(_catalogue: &Catalogue, model: &Model, i: usize, diags: &mut Vec<Diagnostic>) {
     let cluster = &model.clusters[i];
     let Some(eff) = &cluster.effective else {
         return;
     };
+    check_fixed_subnet(eff, diags);
     let Some(c) = eff.cloud else { return };
     let cloud = &model.clouds[c];
     check_refs(cloud, &cluster.fields, diags);
