@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{build_example, root};
+
 use coe::check::{Options, check_files};
 use coe::compile::{Bundle, compile};
 use coe::source::SourceMap;
@@ -14,28 +16,11 @@ use std::process::Command;
 
 const EXAMPLES: &[&str] = &["seed-fixed", "ha-fedora-coreos", "swarm-mode", "mesos"];
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn build_text(name: &str, text: &str) -> Result<Vec<Bundle>, String> {
     let mut sources = SourceMap::new();
     let id = sources.add_text(name, text);
     let checked = check_files(&mut sources, &[id], &Options::default());
     compile(&checked, &sources).map_err(|d| format!("{d:#?}"))
-}
-
-fn build_example(dir: &str) -> Vec<Bundle> {
-    let path = root().join("examples").join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    let mut sources = SourceMap::new();
-    let ids: Vec<_> = files.iter().map(|f| sources.add_path(f).unwrap()).collect();
-    let checked = check_files(&mut sources, &ids, &Options::default());
-    compile(&checked, &sources).unwrap_or_else(|d| panic!("examples/{dir}: {d:#?}"))
 }
 
 /// The local Heat's python, which has PyYAML and Heat's own YAML loaders.

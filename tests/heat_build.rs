@@ -5,27 +5,9 @@
 
 mod common;
 
-use coe::check::{Options, check_files};
-use coe::compile::{Bundle, compile};
-use coe::source::SourceMap;
+use coe::compile::Bundle;
 use common::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn bundles(dir: &str) -> Vec<Bundle> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    let mut sources = SourceMap::new();
-    let ids: Vec<_> = files.iter().map(|f| sources.add_path(f).unwrap()).collect();
-    let checked = check_files(&mut sources, &ids, &Options::default());
-    compile(&checked, &sources).unwrap_or_else(|d| panic!("{dir}: {d:#?}"))
-}
 
 /// The bundle's create request with the stub environment laid over it.
 fn with_stubs(b: &Bundle, name: &str) -> Value {
@@ -58,7 +40,7 @@ fn with_stubs(b: &Bundle, name: &str) -> Value {
 
 fn exercise(dir: &str) {
     let Some(base) = heat_url() else { return };
-    for b in bundles(dir) {
+    for b in build_example(dir) {
         let name = unique_name(&b.cluster);
         let req = with_stubs(&b, &name);
         let body = json!({"template": req["template"], "files": req["files"], "environment": req["environment"]});

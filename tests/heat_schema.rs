@@ -3,15 +3,11 @@
 //! property names, required properties, literal types and allowed values,
 //! and, for coe's provider templates, that properties match their parameters.
 
-use coe::check::{Options, check_files};
-use coe::compile::{Bundle, compile};
-use coe::source::SourceMap;
-use serde_json::Value;
-use std::path::PathBuf;
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use coe::compile::Bundle;
+use common::{build_example, root};
+use serde_json::Value;
 
 fn schemas() -> Value {
     let text = std::fs::read_to_string(root().join("stdlib/heat-schemas.json")).unwrap();
@@ -26,16 +22,7 @@ fn yaml(name: &str, text: &str) -> Value {
 fn bundles() -> Vec<(String, Bundle)> {
     let mut out = Vec::new();
     for dir in ["seed-fixed", "ha-fedora-coreos", "swarm-mode", "mesos"] {
-        let path = root().join("examples").join(dir);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        let mut sources = SourceMap::new();
-        let ids: Vec<_> = files.iter().map(|f| sources.add_path(f).unwrap()).collect();
-        let checked = check_files(&mut sources, &ids, &Options::default());
-        for b in compile(&checked, &sources).unwrap_or_else(|d| panic!("{dir}: {d:#?}")) {
+        for b in build_example(dir) {
             out.push((format!("{dir}/{}", b.cluster), b));
         }
     }

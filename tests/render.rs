@@ -146,8 +146,10 @@ fn sarif_output() {
             "ruleIndex points at ruleId"
         );
     }
-    doc["runs"][0]["tool"]["driver"]["rules"] =
-        Value::String(format!("[{} rules, checked in the test]", if rules.is_empty() { "no" } else { "all" }));
+    doc["runs"][0]["tool"]["driver"]["rules"] = Value::String(format!(
+        "[{} rules, checked in the test]",
+        if rules.is_empty() { "no" } else { "all" }
+    ));
     let text = serde_json::to_string_pretty(&doc).expect("serializes") + "\n";
     snapshot!("sarif", redact_version(&text));
 }

@@ -159,3 +159,24 @@ pub fn wait_for_delete(stack_url: &str) -> bool {
         std::thread::sleep(Duration::from_millis(150));
     }
 }
+
+/// Checks `examples/<dir>` (every .coe file of it, in name order).
+pub fn check_example(dir: &str) -> (coe::source::SourceMap, coe::check::Checked) {
+    let path = root().join("examples").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "coe"))
+        .collect();
+    files.sort();
+    let mut sources = coe::source::SourceMap::new();
+    let ids: Vec<_> = files.iter().map(|f| sources.add_path(f).unwrap()).collect();
+    let checked = coe::check::check_files(&mut sources, &ids, &coe::check::Options::default());
+    (sources, checked)
+}
+
+/// The bundles of `examples/<dir>`; panics with the diagnostics if it does not build.
+pub fn build_example(dir: &str) -> Vec<coe::compile::Bundle> {
+    let (sources, checked) = check_example(dir);
+    coe::compile::compile(&checked, &sources).unwrap_or_else(|d| panic!("examples/{dir}: {d:#?}"))
+}
