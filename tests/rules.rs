@@ -16,7 +16,7 @@ cloud "c" {
   flavor "diskless" { vcpus = 2  ram = 4GiB  disk = 0GiB }
   network "public"  { external = true }
   network "private" {}
-  subnet "sub" { network = "private"  cidr = "10.254.1.0/24" }
+  subnet "sub" { network = "private"  cidr = "10.20.1.0/24" }
   keypair "k" {}
   quota { clusters = 3  nodes = 12 }
 }
