@@ -47,6 +47,15 @@ fn codes(template: &str, cluster: &str) -> Vec<String> {
 }
 
 #[track_caller]
+fn expect_text(text: &str, code: &str) {
+    let found = diagnostics(text, &Options::default());
+    assert!(
+        found.iter().any(|(c, _)| c == code),
+        "expected {code}, found {found:#?}\n{text}"
+    );
+}
+
+#[track_caller]
 fn expect(template: &str, cluster: &str, code: &str) {
     let text = config(template, cluster);
     let found = diagnostics(&text, &Options::default());
@@ -64,17 +73,9 @@ fn the_base_configuration_is_clean() {
 #[test]
 fn unsupported_coe_and_wrong_case() {
     let text = config("", "").replace("coe = kubernetes", "coe = dcos");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0301")
-    );
+    expect_text(&text, "COE0301");
     let text = config("", "").replace("coe = kubernetes", "coe = Kubernetes");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0202")
-    );
+    expect_text(&text, "COE0202");
 }
 
 #[test]
@@ -97,31 +98,16 @@ fn server_network_volume_and_storage_drivers() {
 fn devicemapper_needs_three_gigabytes() {
     let atomic = "  docker_storage_driver = devicemapper";
     let text = config(atomic, "").replace("image = \"fcos\"", "image = \"atomic\"");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0306"),
-        "no volume"
-    );
+    expect_text(&text, "COE0306");
     let text = config(&format!("{atomic}\n  docker_volume_size = 2GiB"), "")
         .replace("image = \"fcos\"", "image = \"atomic\"");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0306"),
-        "2 GB"
-    );
+    expect_text(&text, "COE0306");
     let text = config(
         &format!("{atomic}\n  docker_volume_size = 5GiB"),
         "  docker_volume_size = 1GiB",
     )
     .replace("image = \"fcos\"", "image = \"atomic\"");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0306"),
-        "cluster override"
-    );
+    expect_text(&text, "COE0306");
 }
 
 #[test]
@@ -162,17 +148,9 @@ fn names_and_stack_names() {
         "{}\ncluster \"C1\" {{ template = template.t }}\n",
         config("", "")
     );
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0110")
-    );
+    expect_text(&text, "COE0110");
     let text = config("", "").replace("cluster \"c1\"", "cluster \"1c\"");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0111")
-    );
+    expect_text(&text, "COE0111");
 }
 
 #[test]
@@ -290,11 +268,7 @@ fn vendor_labels_are_declared_in_coe() {
     );
     assert_eq!(diagnostics(&text, &Options::default()), vec![]);
     let bad = text.replace("my_vendor_flag = true", "my_vendor_flag = \"maybe\"");
-    assert!(
-        diagnostics(&bad, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0402")
-    );
+    expect_text(&bad, "COE0402");
 }
 
 #[test]
@@ -305,11 +279,7 @@ fn vendor_drivers_are_declared_in_coe() {
             "image \"bare\" { os_distro = \"flatcar\" }",
         )
         .replace("image = \"fcos\"", "image = \"bare\"");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0307")
-    );
+    expect_text(&text, "COE0307");
     let with_driver = format!(
         "{text}\ndriver \"k8s_flatcar_v1\" {{\n  server_type = vm\n  os_distro = \"flatcar\"\n  coe = kubernetes\n  storage_drivers = [overlay2]\n  network_drivers = [flannel, calico]\n}}\n"
     );
@@ -364,28 +334,15 @@ fn cloud_resources() {
         "external_network = \"public\"",
         "external_network = \"private\"",
     );
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0505")
-    );
+    expect_text(&text, "COE0505");
     let text = config("", "").replace("image = \"fcos\"", "image = \"fcos2\"");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0501")
-    );
+    expect_text(&text, "COE0501");
 }
 
 #[test]
 fn cloud_capabilities() {
     let old_nova = config("", "").replace("\"2.60\"", "\"2.14\"");
-    assert!(
-        diagnostics(&old_nova, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0506"),
-        "default soft policy"
-    );
+    expect_text(&old_nova, "COE0506");
     let hard =
         config("  nodes_affinity_policy = anti-affinity", "").replace("\"2.60\"", "\"2.14\"");
     assert_eq!(diagnostics(&hard, &Options::default()), vec![]);
@@ -396,36 +353,16 @@ fn cloud_capabilities() {
     );
     let no_types = config("  docker_volume_size = 5GiB", "")
         .replace("volume_types      = [\"ssd\"]", "volume_types = []");
-    assert!(
-        diagnostics(&no_types, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0507"),
-        "no types"
-    );
+    expect_text(&no_types, "COE0507");
     let no_types = config("  labels { etcd_volume_size = 5 }", "")
         .replace("volume_types      = [\"ssd\"]", "volume_types = []");
-    assert!(
-        diagnostics(&no_types, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0507"),
-        "etcd"
-    );
+    expect_text(&no_types, "COE0507");
     let no_lb = config("  master_lb_enabled = true", "")
         .replace("octavia           = true", "octavia = false");
-    assert!(
-        diagnostics(&no_lb, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0508"),
-        "master lb"
-    );
+    expect_text(&no_lb, "COE0508");
     let no_lb = config("  labels { ingress_controller = \"octavia\" }", "")
         .replace("octavia           = true", "octavia = false");
-    assert!(
-        diagnostics(&no_lb, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0508"),
-        "ingress"
-    );
+    expect_text(&no_lb, "COE0508");
     expect("", "  flavor = \"diskless\"", "COE0509");
     assert!(
         codes(
@@ -459,39 +396,19 @@ fn quotas() {
 fn constants() {
     let base = config("", "");
     let cycle = format!("let a = \"${{b}}\"\nlet b = \"${{a}}\"\n{base}");
-    assert!(
-        diagnostics(&cycle, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0109")
-    );
+    expect_text(&cycle, "COE0109");
     let undefined = format!("let a = \"${{nope}}\"\n{base}");
-    assert!(
-        diagnostics(&undefined, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0108")
-    );
+    expect_text(&undefined, "COE0108");
     let shadow = format!("let flannel = \"x\"\n{base}");
-    assert!(
-        diagnostics(&shadow, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0112")
-    );
+    expect_text(&shadow, "COE0112");
     let list = format!("let l = [1]\nlet s = \"${{l}}\"\n{base}");
-    assert!(
-        diagnostics(&list, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0209")
-    );
+    expect_text(&list, "COE0209");
 }
 
 #[test]
 fn several_clouds_need_a_choice() {
     let text = format!("{}\ncloud \"other\" {{}}\n", config("", ""));
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0113")
-    );
+    expect_text(&text, "COE0113");
     let chosen = text.replace("coe = kubernetes", "coe = kubernetes\n  cloud = cloud.c");
     assert_eq!(diagnostics(&chosen, &Options::default()), vec![]);
 }
@@ -506,30 +423,14 @@ fn structure() {
         "{}\ncluster \"c1\" {{ template = template.t }}\n",
         config("", "")
     );
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0104")
-    );
+    expect_text(&text, "COE0104");
     let text = config("", "").replace("  external_network = \"public\"\n", "");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0105")
-    );
+    expect_text(&text, "COE0105");
     let text = format!("{}\ncluster {{ template = template.t }}\n", config("", ""));
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0106")
-    );
+    expect_text(&text, "COE0106");
     expect("", "  boot \"x\" { }", "COE0114");
     let text = config("", "").replace("template = template.t", "template = template.nope");
-    assert!(
-        diagnostics(&text, &Options::default())
-            .iter()
-            .any(|(c, _)| c == "COE0107")
-    );
+    expect_text(&text, "COE0107");
 }
 
 #[test]
