@@ -8,6 +8,7 @@ mod common;
 use coe::compile::Bundle;
 use common::*;
 use serde_json::{Value, json};
+use std::path::PathBuf;
 
 /// The bundle's create request with the stub environment laid over it.
 fn with_stubs(b: &Bundle, name: &str) -> Value {
@@ -122,4 +123,52 @@ fn swarm_mode_on_heat() {
 #[test]
 fn mesos_on_heat() {
     exercise("mesos");
+}
+
+/// The escape hatch the README promises: `openstack stack create -t
+/// template.yaml -e environment.yaml` on a `coe build` directory (here as a
+/// dry run, with the stub environment as a second `-e`).
+#[test]
+fn openstack_stack_create_accepts_a_build_directory() {
+    let Some(base) = heat_url() else { return };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("coe-escape-hatch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(root.join("examples/seed-fixed"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let cli = root.join("target/heat-venv/bin/openstack");
+    let run = std::process::Command::new(&cli)
+        .current_dir(out.join("k8s-c1"))
+        .env("OS_AUTH_TYPE", "none")
+        .env("OS_ENDPOINT", &base)
+        .args([
+            "stack",
+            "create",
+            "--dry-run",
+            "-t",
+            "template.yaml",
+            "-e",
+            "environment.yaml",
+            "-e",
+        ])
+        .arg(root.join("harness/heat/stub-env.yaml"))
+        .args(["-f", "value", "-c", "stack_name", &unique_name("hatch")])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", cli.display()));
+    assert!(
+        run.status.success(),
+        "openstack stack create failed:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::remove_dir_all(&out).ok();
 }
