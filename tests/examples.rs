@@ -1,36 +1,20 @@
 //! Every bundled example behaves as its comments say.
 
+mod common;
+
 use coe::check::{Options, check_files};
 use coe::diag::{Diagnostic, Severity};
 use coe::source::SourceMap;
-use std::path::{Path, PathBuf};
+use common::{check_example, codes_of as codes};
+use std::path::Path;
 
 fn check_dir(dir: &str) -> Vec<Diagnostic> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "coe"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .coe files in {}", root.display());
-    let mut sources = SourceMap::new();
-    let ids: Vec<_> = files.iter().map(|f| sources.add_path(f).unwrap()).collect();
-    check_files(&mut sources, &ids, &Options::default())
-        .diagnostics
-        .into_vec()
-}
-
-fn codes(diags: &[Diagnostic], severity: Severity) -> Vec<String> {
-    let mut c: Vec<String> = diags
-        .iter()
-        .filter(|d| d.severity == severity)
-        .map(|d| d.code.to_string())
-        .collect();
-    c.sort();
-    c
+    let (_, checked) = check_example(dir);
+    assert!(
+        !checked.model.clusters.is_empty(),
+        "examples/{dir} declares no cluster"
+    );
+    checked.diagnostics.into_vec()
 }
 
 #[test]

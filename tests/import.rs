@@ -1,11 +1,14 @@
 //! `coe import`: what Magnum accepted imports into `.coe` that checks clean,
 //! what Magnum refused imports into `.coe` that fails with the matching code.
 
+mod common;
+
 use coe::check::{Options, check_files};
 use coe::diag::{Diagnostic, Severity};
 use coe::import::{Input, import};
 use coe::source::{FileId, SourceMap};
 use coe::syntax::ast::{BodyItem, Item};
+use common::codes_of as codes;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -65,16 +68,6 @@ fn check(text: &str) -> Vec<Diagnostic> {
     check_files(&mut sources, &[id], &Options::default())
         .diagnostics
         .into_vec()
-}
-
-fn codes(diags: &[Diagnostic], severity: Severity) -> Vec<String> {
-    let mut c: Vec<String> = diags
-        .iter()
-        .filter(|d| d.severity == severity)
-        .map(|d| d.code.to_string())
-        .collect();
-    c.sort();
-    c
 }
 
 macro_rules! snapshot {

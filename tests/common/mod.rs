@@ -180,3 +180,14 @@ pub fn build_example(dir: &str) -> Vec<coe::compile::Bundle> {
     let (sources, checked) = check_example(dir);
     coe::compile::compile(&checked, &sources).unwrap_or_else(|d| panic!("examples/{dir}: {d:#?}"))
 }
+
+/// The codes of the diagnostics of one severity, sorted.
+pub fn codes_of(diags: &[coe::diag::Diagnostic], severity: coe::diag::Severity) -> Vec<String> {
+    let mut c: Vec<String> = diags
+        .iter()
+        .filter(|d| d.severity == severity)
+        .map(|d| d.code.to_string())
+        .collect();
+    c.sort();
+    c
+}
