@@ -16,6 +16,9 @@ use std::sync::Arc;
 pub struct Bundle {
     pub cluster: String,
     pub stack_name: String,
+    /// The driver whose templates were rendered, and the HOT version they target.
+    pub driver: String,
+    pub heat_template_version: String,
     /// `template.yaml` (shared by every cluster of the same driver and version).
     pub template: Arc<str>,
     /// Heat's `files` map: every other template and script, by bare name.
@@ -202,6 +205,8 @@ pub fn assemble(
     Ok(Bundle {
         cluster: cluster.name.clone(),
         stack_name: eff.stack_name.clone(),
+        driver: driver.name.clone(),
+        heat_template_version: version.to_string(),
         template,
         files,
         params,
