@@ -4,12 +4,15 @@
 //! [`syntax::parse`] → [`check::check`] → compile → heat → plan/apply.
 //! The CLI, the formatter and the importer sit on top and share the front end.
 
+pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod fmt;
+pub mod heat;
 pub mod import;
+pub mod plan;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -148,6 +148,11 @@ impl SourceMap {
         )))
     }
 
+    /// The file with this display name (as a source map records it).
+    pub fn find_by_name(&self, name: &str) -> Option<FileId> {
+        self.files().find(|(_, f)| f.name == name).map(|(id, _)| id)
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

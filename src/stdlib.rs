@@ -11,3 +11,10 @@ pub const FILES: &[(&str, &str)] = &[
     ),
     ("<stdlib/labels.coe>", include_str!("../stdlib/labels.coe")),
 ];
+
+/// Heat 27's resource type schemas (`scripts/heat-schemas` regenerates it):
+/// which properties exist and which can change without replacing a resource.
+pub const HEAT_SCHEMAS: &str = include_str!("../stdlib/heat-schemas.json");
+
+/// What an update of a policy-governed property really does (rebuild, resize, replace).
+pub const HEAT_UPDATE_POLICIES: &str = include_str!("../stdlib/heat-update-policies.json");

@@ -115,6 +115,9 @@ fn dependencies_point_one_way() {
         ("fmt", &["source", "diag", "syntax", "check", "fmt"]),
         ("import", &["source", "diag", "syntax", "check", "import"]),
         ("compile", &["source", "diag", "check", "compile"]),
+        ("heat", &["heat"]),
+        ("plan", &["compile", "heat", "stdlib", "plan"]),
+        ("apply", &["heat", "plan", "apply"]),
     ];
     for (module, ok) in allowed {
         for (file, used) in crate_uses(module) {

@@ -28,6 +28,145 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Turn Magnum JSON (`openstack coe cluster template show -f json`, ...) into .coe
     Import(ImportArgs),
+    /// Show what apply would change in Heat, cluster by cluster, and why
+    Plan(PlanArgs),
+    /// Create, update (and with --prune delete) the clusters' stacks in Heat
+    Apply(ApplyArgs),
+    /// Delete clusters' stacks from Heat and wait until they are gone
+    Destroy(DestroyArgs),
+    /// List the stacks coe manages in the project, with their status
+    List(ListArgs),
+    /// Count clusters and nodes, as declared and as live in Heat
+    Stats(StatsArgs),
+}
+
+/// How to reach the cloud: like every OpenStack tool.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CloudOpts {
+    /// Cloud from clouds.yaml
+    #[arg(long, env = "OS_CLOUD", hide_env_values = true)]
+    pub os_cloud: Option<String>,
+    /// Heat endpoint to use without Keystone (e.g. http://127.0.0.1:8004/v1/admin)
+    #[arg(long, env = "COE_HEAT_URL")]
+    pub heat_url: Option<String>,
+    /// Endpoint interface from the catalog (public, internal, admin)
+    #[arg(long = "os-interface")]
+    pub interface: Option<String>,
+    /// Region of the endpoint
+    #[arg(long = "os-region-name")]
+    pub region: Option<String>,
+    /// CA bundle to verify TLS with
+    #[arg(long = "os-cacert")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates (only when you must)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Seconds between polls of a stack in progress
+    #[arg(long, default_value = "2", hide = true, env = "COE_POLL_INTERVAL")]
+    pub poll_interval: f64,
+}
+
+/// What to plan: the sources, site environments and the configuration's name.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TargetOpts {
+    /// Environment file merged after coe's own (repeatable), as `openstack stack create -e`
+    #[arg(short = 'e', long = "environment")]
+    pub env_files: Vec<PathBuf>,
+    /// Only these clusters (repeatable)
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// Name of this configuration in stack tags (default: its directory or file name)
+    #[arg(long)]
+    pub config_name: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    /// Files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetOpts,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+    /// Show every reason and the complete diffs
+    #[arg(long)]
+    pub full: bool,
+    /// Print the plan as JSON (versioned; see docs/json-format.md)
+    #[arg(long)]
+    pub json: bool,
+    /// Save the plan for `coe apply plan.json`
+    #[arg(short = 'o', long = "out")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 for no changes, 2 for changes, 1 for errors
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also delete managed stacks whose cluster is no longer declared
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ApplyArgs {
+    /// A saved plan (plan.json), or files and directories to plan now
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetOpts,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also delete managed stacks whose cluster is no longer declared
+    #[arg(long)]
+    pub prune: bool,
+    /// Clusters changed at the same time
+    #[arg(long, default_value = "4")]
+    pub parallel: usize,
+    /// Show every reason and the complete diffs in the plan shown
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DestroyArgs {
+    /// Clusters to destroy (default: every cluster of the configuration)
+    pub clusters: Vec<String>,
+    /// The configuration (file or directory; default: the current directory)
+    #[arg(long, default_value = ".")]
+    pub path: PathBuf,
+    /// Name of the configuration in stack tags (default: its directory or file name)
+    #[arg(long)]
+    pub config_name: Option<String>,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Stacks deleted at the same time
+    #[arg(long, default_value = "4")]
+    pub parallel: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatsArgs {
+    /// Files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetOpts,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]

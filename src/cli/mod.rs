@@ -2,8 +2,10 @@
 //! only module that prints.
 
 mod args;
+mod cloud;
 mod commands;
 mod inputs;
+mod remote;
 
 use clap::Parser;
 

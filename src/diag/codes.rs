@@ -102,6 +102,8 @@ codes! {
     // building Heat bundles
     601 "COE0601" "cluster-not-buildable" Error "coe has no Heat templates for this cluster's COE or driver";
     602 "COE0602" "heat-version-too-old" Error "the cloud's Heat template version is older than coe's templates need";
+    // applying to a cloud
+    701 "COE0701" "stack-failed" Error "Heat could not create or update a cluster's stack; the failed resource comes from this line";
 }
 
 pub fn lookup(code: Code) -> Option<&'static CodeInfo> {

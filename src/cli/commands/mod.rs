@@ -1,11 +1,18 @@
 //! One file per subcommand.
 
+mod apply;
 mod build;
 mod check;
+mod destroy;
 mod explain;
 mod fmt;
 mod import;
 mod labels;
+mod list;
+mod plan;
+mod stats;
+
+pub use check::{load, use_color};
 
 use super::args::{Cli, Command};
 
@@ -17,5 +24,10 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Import(a) => import::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Apply(a) => apply::run(a),
+        Command::Destroy(a) => destroy::run(a),
+        Command::List(a) => list::run(a),
+        Command::Stats(a) => stats::run(a),
     }
 }

@@ -1,0 +1,224 @@
+//! One stack change, sent so that a lost reply never causes a second effect:
+//! after an ambiguous failure the stack is looked up before anything is
+//! sent again.
+
+use super::wait::{Settled, wait};
+use super::{Outcome, Progress};
+use crate::heat::{ErrorKind, Heat, HeatError, StackSummary, stack_path};
+use crate::plan::Remote;
+use serde_json::Value;
+use std::sync::atomic::AtomicBool;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Create,
+    Update,
+    Delete,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub cluster: String,
+    pub stack_name: String,
+    pub kind: StepKind,
+    /// The create body (create and update).
+    pub request: Option<Value>,
+    /// The stack as planned (update and delete); it must not have moved.
+    pub remote: Option<Remote>,
+    pub timeout_mins: u64,
+}
+
+/// How many times a create or update is sent when replies are lost.
+const SEND_ATTEMPTS: u32 = 3;
+
+pub fn execute(heat: &Heat, step: &Step, progress: &dyn Progress, cancel: &AtomicBool) -> Outcome {
+    match run(heat, step, progress, cancel) {
+        Ok(o) => o,
+        Err(e) => Outcome::Error(e),
+    }
+}
+
+fn run(
+    heat: &Heat,
+    step: &Step,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<Outcome, HeatError> {
+    let current = heat.find_stack(&step.stack_name)?;
+    if let Some(s) = &current
+        && s.in_progress()
+    {
+        return Ok(Outcome::Refused(format!(
+            "the stack is {}; coe does not touch a stack in progress (wait, then apply again)",
+            s.stack_status
+        )));
+    }
+    match step.kind {
+        StepKind::Create => {
+            if let Some(s) = current {
+                return Ok(Outcome::Refused(format!(
+                    "a stack named `{}` appeared since the plan ({}); plan again",
+                    s.stack_name, s.stack_status
+                )));
+            }
+            progress.started(&step.cluster, "creating");
+            let request = step.request.as_ref().expect("create has a request");
+            let Some(s) = send_create(heat, step, request, progress)? else {
+                return Ok(Outcome::Refused(format!(
+                    "a stack named `{}` already exists; plan again",
+                    step.stack_name
+                )));
+            };
+            settle(heat, step, &s, progress, cancel)
+        }
+        StepKind::Update => {
+            let Some(s) = current else {
+                return Ok(Outcome::Refused(
+                    "the stack is gone since the plan; plan again".into(),
+                ));
+            };
+            if let Err(why) = unchanged_since_plan(step, &s) {
+                return Ok(Outcome::Refused(why));
+            }
+            progress.started(&step.cluster, "updating");
+            let mut body = step.request.clone().expect("update has a request");
+            if let Some(o) = body.as_object_mut() {
+                o.remove("stack_name");
+            }
+            send_update(heat, &s, &body, progress)?;
+            settle(heat, step, &s, progress, cancel)
+        }
+        StepKind::Delete => {
+            let Some(s) = current else {
+                return Ok(Outcome::Deleted);
+            };
+            if let Err(why) = unchanged_since_plan(step, &s) {
+                return Ok(Outcome::Refused(why));
+            }
+            progress.started(&step.cluster, "deleting");
+            heat.delete(&s.path())?;
+            settle(heat, step, &s, progress, cancel)
+        }
+    }
+}
+
+fn unchanged_since_plan(step: &Step, s: &StackSummary) -> Result<(), String> {
+    match &step.remote {
+        Some(r) if r.fingerprint != s.fingerprint() => Err(format!(
+            "the stack changed since the plan (planned against {} {}, now {} {}); plan again",
+            r.status,
+            r.fingerprint.split('@').nth(1).unwrap_or(""),
+            s.stack_status,
+            s.updated_time
+                .as_deref()
+                .or(s.creation_time.as_deref())
+                .unwrap_or("")
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// POST once; when the reply is lost, look for the stack before sending
+/// again. `None` when Heat says the name is taken and it is not ours.
+fn send_create(
+    heat: &Heat,
+    step: &Step,
+    request: &Value,
+    progress: &dyn Progress,
+) -> Result<Option<StackSummary>, HeatError> {
+    let mut last = None;
+    for attempt in 1..=SEND_ATTEMPTS {
+        match heat.create(request) {
+            Ok(id) => {
+                return Ok(Some(StackSummary {
+                    id,
+                    stack_name: step.stack_name.clone(),
+                    stack_status: "CREATE_IN_PROGRESS".into(),
+                    stack_status_reason: None,
+                    tags: None,
+                    creation_time: None,
+                    updated_time: None,
+                }));
+            }
+            Err(e) if e.kind == ErrorKind::Conflict => return Ok(None),
+            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Server) => {
+                progress.event(
+                    &step.cluster,
+                    &format!("create request failed ({e}); checking whether Heat got it"),
+                );
+                if let Some(s) = heat.find_stack(&step.stack_name)? {
+                    progress.event(&step.cluster, "Heat did get it; following that stack");
+                    return Ok(Some(s));
+                }
+                last = Some(e);
+                if attempt < SEND_ATTEMPTS {
+                    std::thread::sleep(heat.backoff * attempt);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.expect("an attempt failed"))
+}
+
+/// PUT once; when the reply is lost, send again only if the stack shows no
+/// sign of having started the update.
+fn send_update(
+    heat: &Heat,
+    s: &StackSummary,
+    body: &Value,
+    progress: &dyn Progress,
+) -> Result<(), HeatError> {
+    let mut last = None;
+    for attempt in 1..=SEND_ATTEMPTS {
+        match heat.update(&s.path(), body) {
+            Ok(()) => return Ok(()),
+            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Server) => {
+                progress.event(
+                    &s.stack_name,
+                    &format!("update request failed ({e}); checking whether Heat got it"),
+                );
+                let now = heat.summary(&s.path())?;
+                if now.in_progress() || now.fingerprint() != s.fingerprint() {
+                    return Ok(());
+                }
+                last = Some(e);
+                if attempt < SEND_ATTEMPTS {
+                    std::thread::sleep(heat.backoff * attempt);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.expect("an attempt failed"))
+}
+
+fn settle(
+    heat: &Heat,
+    step: &Step,
+    s: &StackSummary,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<Outcome, HeatError> {
+    let path = stack_path(&s.stack_name, &s.id);
+    // Heat enforces the stack timeout itself; allow it a few minutes to say so.
+    let minutes = step.timeout_mins + 5;
+    Ok(match wait(heat, &path, step, progress, cancel, minutes)? {
+        Settled::Gone => Outcome::Deleted,
+        Settled::Status(st) if st.stack_status == "DELETE_COMPLETE" => Outcome::Deleted,
+        Settled::Status(st) if st.failed() => Outcome::Failed {
+            reason: st
+                .stack_status_reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".into()),
+            cause: super::root_cause(heat, &path, st.stack_status_reason.as_deref()),
+            status: st.stack_status,
+        },
+        Settled::Status(st) => Outcome::Done {
+            outputs: heat.outputs(&path).unwrap_or_default(),
+            status: st.stack_status,
+        },
+        Settled::Interrupted(status) => Outcome::Interrupted { status },
+        Settled::TimedOut(status) => Outcome::TimedOut { status, minutes },
+    })
+}

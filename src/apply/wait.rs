@@ -1,0 +1,69 @@
+//! Following a stack until it settles, reporting its events as they come.
+
+use super::{Progress, Step};
+use crate::heat::{ErrorKind, Heat, HeatError, StackSummary};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub enum Settled {
+    Status(StackSummary),
+    /// 404: deleted.
+    Gone,
+    Interrupted(String),
+    TimedOut(String),
+}
+
+pub fn wait(
+    heat: &Heat,
+    path: &str,
+    step: &Step,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+    minutes: u64,
+) -> Result<Settled, HeatError> {
+    let deadline = Instant::now() + Duration::from_secs(minutes * 60);
+    let mut marker: Option<String> = None;
+    // Events from before this action are not news.
+    if let Ok(old) = heat.events(path, None) {
+        marker = old.last().map(|e| e.id.clone());
+    }
+    loop {
+        if let Ok(events) = heat.events(path, marker.as_deref()) {
+            for e in &events {
+                let reason = e
+                    .resource_status_reason
+                    .as_deref()
+                    .filter(|r| !r.is_empty() && *r != "state changed")
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                progress.event(
+                    &step.cluster,
+                    &format!("{} {}{reason}", e.resource_name, e.resource_status),
+                );
+            }
+            if let Some(last) = events.last() {
+                marker = Some(last.id.clone());
+            }
+        }
+        let s = match heat.summary(path) {
+            Ok(s) => s,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(Settled::Gone),
+            Err(e) => return Err(e),
+        };
+        let status = s.stack_status.clone();
+        if !s.in_progress() {
+            return Ok(Settled::Status(s));
+        }
+        if cancel.load(Ordering::SeqCst) {
+            return Ok(Settled::Interrupted(status));
+        }
+        if Instant::now() > deadline {
+            return Ok(Settled::TimedOut(status));
+        }
+        // Sleep in small slices so Ctrl-C is noticed quickly.
+        let until = Instant::now() + heat.poll;
+        while Instant::now() < until && !cancel.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50).min(heat.poll));
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! `coe apply [plan.json | PATH...]`: carry out a plan, saved or made now.
+
+use crate::apply::{self, Outcome, Step, StepKind};
+use crate::cli::args::{ApplyArgs, TargetOpts};
+use crate::cli::exit;
+use crate::cli::remote::{Prepared, Ui, confirm, connect, prepare};
+use crate::diag::{Code, Diagnostic, render};
+use crate::heat::Heat;
+use crate::plan::{self, Action, Options, SavedPlan, ShowOptions, Target, digest};
+use crate::source::{SourceMap, Span};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Exit code after Ctrl-C, as shells expect.
+const INTERRUPTED: i32 = 130;
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+pub fn run(a: ApplyArgs) -> Result<i32, String> {
+    let saved = match a.paths.as_slice() {
+        [one] if one.extension().is_some_and(|x| x == "json") && one.is_file() => {
+            let text = std::fs::read_to_string(one)
+                .map_err(|e| format!("cannot read `{}`: {e}", one.display()))?;
+            Some(SavedPlan::parse(&text).map_err(|e| format!("{}: {e}", one.display()))?)
+        }
+        _ => None,
+    };
+    let (p, heat, steps) = match saved {
+        Some(s) => match from_saved(&a, s)? {
+            Ok(x) => x,
+            Err(code) => return Ok(code),
+        },
+        None => match plan_now(&a)? {
+            Ok(x) => x,
+            Err(code) => return Ok(code),
+        },
+    };
+    if steps.is_empty() {
+        println!("No changes. Nothing to apply.");
+        return Ok(exit::OK);
+    }
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            std::process::exit(INTERRUPTED);
+        }
+        eprintln!(
+            "\ninterrupted: coe stops following the stacks; Heat finishes what it started. Press Ctrl-C again to quit at once."
+        );
+    });
+    let ui = Ui::new();
+    let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
+    Ok(report(&p, &ui, &results))
+}
+
+type Ready = (Prepared, Heat, Vec<Step>);
+
+fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, String> {
+    let p = match prepare(&a.paths, &a.target)? {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let heat = connect(&a.cloud)?;
+    let plan = plan::plan(&heat, &p.targets, &p.config, &Options { prune: a.prune })
+        .map_err(|e| e.to_string())?;
+    print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
+    if plan.blocked().count() > 0 {
+        eprintln!(
+            "coe: error: nothing was applied: {} cluster(s) are blocked (see above); fix them or leave them out with --cluster",
+            plan.blocked().count()
+        );
+        return Ok(Err(exit::FAILED));
+    }
+    if !plan.has_changes() {
+        return Ok(Ok((p, heat, Vec::new())));
+    }
+    if !confirm("Apply these changes?", a.yes)? {
+        println!("Nothing applied.");
+        return Ok(Err(exit::FAILED));
+    }
+    let mut steps = Vec::new();
+    for c in &plan.clusters {
+        let kind = match c.action {
+            Action::Create => StepKind::Create,
+            Action::Update | Action::Replace => StepKind::Update,
+            _ => continue,
+        };
+        let t = target(&p, &c.cluster);
+        steps.push(step(t, kind, c.remote.clone()));
+    }
+    for o in plan.orphans.iter().filter(|o| o.action == Action::Delete) {
+        steps.push(orphan_step(&o.stack_name, Some(o.remote.clone())));
+    }
+    Ok(Ok((p, heat, steps)))
+}
+
+/// A saved plan runs only if the sources still compile to the same
+/// requests and the stacks did not move (the steps check the latter).
+fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, String> {
+    let opts = TargetOpts {
+        env_files: s.env_files.clone(),
+        clusters: s.clusters.iter().map(|c| c.cluster.clone()).collect(),
+        config_name: Some(s.config.clone()),
+    };
+    let p = match prepare(&s.sources, &opts)? {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let heat = connect(&a.cloud)?;
+    if heat.base() != s.heat_url {
+        return Err(format!(
+            "the plan was made against {}, but this is {}; plan again for this cloud",
+            s.heat_url,
+            heat.base()
+        ));
+    }
+    let mut steps = Vec::new();
+    for c in &s.clusters {
+        let t = target(&p, &c.cluster);
+        if digest(&t.request) != c.request_digest {
+            return Err(format!(
+                "cluster `{}` compiles differently than when the plan was made (sources or environment files changed); plan again",
+                c.cluster
+            ));
+        }
+        let kind = match c.action {
+            Action::Create => StepKind::Create,
+            Action::Update | Action::Replace => StepKind::Update,
+            Action::Blocked => {
+                return Err(format!(
+                    "the plan has cluster `{}` blocked; plan again",
+                    c.cluster
+                ));
+            }
+            _ => continue,
+        };
+        println!("{} {}", verb(kind), c.cluster);
+        steps.push(step(t, kind, c.remote.clone()));
+    }
+    for o in s.orphans.iter().filter(|o| o.action == Action::Delete) {
+        println!("delete stack {}", o.stack_name);
+        steps.push(orphan_step(&o.stack_name, Some(o.remote.clone())));
+    }
+    if !steps.is_empty() && !confirm("Apply this saved plan?", a.yes)? {
+        println!("Nothing applied.");
+        return Ok(Err(exit::FAILED));
+    }
+    Ok(Ok((p, heat, steps)))
+}
+
+fn verb(k: StepKind) -> &'static str {
+    match k {
+        StepKind::Create => "create",
+        StepKind::Update => "update",
+        StepKind::Delete => "delete",
+    }
+}
+
+fn target<'a>(p: &'a Prepared, cluster: &str) -> &'a Target {
+    p.targets
+        .iter()
+        .find(|t| t.cluster == cluster)
+        .expect("planned clusters come from the targets")
+}
+
+fn step(t: &Target, kind: StepKind, remote: Option<plan::Remote>) -> Step {
+    Step {
+        cluster: t.cluster.clone(),
+        stack_name: t.stack_name.clone(),
+        kind,
+        request: Some(t.request.clone()),
+        remote,
+        timeout_mins: t.timeout_mins,
+    }
+}
+
+fn orphan_step(stack_name: &str, remote: Option<plan::Remote>) -> Step {
+    Step {
+        cluster: stack_name.to_string(),
+        stack_name: stack_name.to_string(),
+        kind: StepKind::Delete,
+        request: None,
+        remote,
+        timeout_mins: 60,
+    }
+}
+
+/// Prints each outcome; failures as diagnostics at the `.coe` line behind
+/// the failed resource. Returns the exit code.
+pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)]) -> i32 {
+    let color = super::use_color(crate::cli::args::Color::Auto);
+    let mut code = exit::OK;
+    for (step, outcome) in results {
+        match outcome {
+            Outcome::Done { status, outputs } => {
+                ui.finish(&step.cluster, status);
+                for o in outputs {
+                    match &o.output_error {
+                        Some(err) => {
+                            println!("{}: {} = (error: {err})", step.cluster, o.output_key)
+                        }
+                        None => println!(
+                            "{}: {} = {}",
+                            step.cluster,
+                            o.output_key,
+                            show_output(&o.output_value)
+                        ),
+                    }
+                }
+            }
+            Outcome::Deleted => ui.finish(&step.cluster, "deleted"),
+            Outcome::Failed {
+                status,
+                reason,
+                cause,
+            } => {
+                ui.finish(&step.cluster, status);
+                code = exit::FAILED;
+                let span = cause.as_ref().and_then(|c| {
+                    let t = p.targets.iter().find(|t| t.cluster == step.cluster)?;
+                    let e = t.sourcemap.resources.get(c.top())?;
+                    span_of(&p.sources, &e.file, e.start, e.end)
+                });
+                match span {
+                    Some(span) => {
+                        let c = cause.as_ref().expect("span comes from the cause");
+                        let what = match &c.resource_type {
+                            Some(t) => format!("{} ({t})", c.path.join("/")),
+                            None => c.path.join("/"),
+                        };
+                        let d = Diagnostic::new(
+                            Code(701),
+                            span,
+                            format!("cluster `{}`: {status}: {what} failed: {}", step.cluster, c.message),
+                        )
+                        .with_label(format!("`{}` comes from here", c.top()))
+                        .with_note(format!("Heat: {reason}"))
+                        .with_help(format!(
+                            "fix the cause and run `coe apply` again; Heat keeps the stack as {status} and the next apply updates it"
+                        ));
+                        eprint!("{}", render::human::render(&p.sources, &[d], color));
+                    }
+                    None => eprintln!("coe: error: cluster `{}`: {status}: {reason}", step.cluster),
+                }
+            }
+            Outcome::Refused(why) => {
+                ui.finish(&step.cluster, "not applied");
+                code = exit::FAILED;
+                eprintln!(
+                    "coe: error: cluster `{}` was not applied: {why}",
+                    step.cluster
+                );
+            }
+            Outcome::Interrupted { status } => {
+                ui.finish(&step.cluster, &format!("{status} (no longer followed)"));
+                code = INTERRUPTED;
+                eprintln!(
+                    "coe: cluster `{}` is still {status} in Heat; once it settles, run `coe plan` or `coe apply` again",
+                    step.cluster
+                );
+            }
+            Outcome::TimedOut { status, minutes } => {
+                ui.finish(&step.cluster, &format!("{status} after {minutes} min"));
+                code = exit::FAILED;
+                eprintln!(
+                    "coe: error: cluster `{}` was still {status} after {minutes} minutes; coe stopped waiting (Heat has not been told to stop)",
+                    step.cluster
+                );
+            }
+            Outcome::Error(e) => {
+                ui.finish(&step.cluster, "error");
+                code = exit::FAILED;
+                eprintln!("coe: error: cluster `{}`: {e}", step.cluster);
+            }
+        }
+    }
+    if code == exit::OK {
+        println!("Apply complete: {} change(s).", results.len());
+    }
+    code
+}
+
+fn show_output(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+fn span_of(sources: &SourceMap, file: &str, start: u32, end: u32) -> Option<Span> {
+    let id = sources.find_by_name(file)?;
+    Some(Span::new(id, start as usize, end as usize))
+}

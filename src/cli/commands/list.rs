@@ -1,0 +1,95 @@
+//! `coe list`: the stacks coe manages in the project.
+
+use crate::cli::args::ListArgs;
+use crate::cli::exit;
+use crate::cli::remote::connect;
+use crate::compile::MANAGED_TAG;
+use crate::plan::CONFIG_TAG_PREFIX;
+
+pub fn run(a: ListArgs) -> Result<i32, String> {
+    let heat = connect(&a.cloud)?;
+    let stacks = heat
+        .list_stacks(&[MANAGED_TAG])
+        .map_err(|e| e.to_string())?;
+    let tag = |s: &crate::heat::StackSummary, prefix: &str| {
+        s.tags
+            .iter()
+            .flatten()
+            .find_map(|t| t.strip_prefix(prefix))
+            .unwrap_or("-")
+            .to_string()
+    };
+    if a.json {
+        let rows: Vec<_> = stacks
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "stack_name": s.stack_name,
+                    "id": s.id,
+                    "cluster": tag(s, "coe-cluster="),
+                    "config": tag(s, CONFIG_TAG_PREFIX),
+                    "status": s.stack_status,
+                    "status_reason": s.stack_status_reason,
+                    "created": s.creation_time,
+                    "updated": s.updated_time,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"format_version": 1, "stacks": rows}))
+                .map_err(|e| e.to_string())?
+        );
+        return Ok(exit::OK);
+    }
+    if stacks.is_empty() {
+        println!("No stacks managed by coe in this project.");
+        return Ok(exit::OK);
+    }
+    let rows: Vec<[String; 5]> = stacks
+        .iter()
+        .map(|s| {
+            [
+                s.stack_name.clone(),
+                tag(s, "coe-cluster="),
+                tag(s, CONFIG_TAG_PREFIX),
+                s.stack_status.clone(),
+                s.updated_time
+                    .clone()
+                    .or(s.creation_time.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(&["STACK", "CLUSTER", "CONFIG", "STATUS", "CHANGED"], &rows)
+    );
+    Ok(exit::OK)
+}
+
+/// Columns padded to their widest cell.
+pub fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == N {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = width[i]));
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(head.to_vec());
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}

@@ -1,0 +1,10 @@
+//! Heat's API: the client the plan and apply stages talk to a cloud through.
+//! Knows HTTP, Keystone and Heat's quirks; knows nothing of `.coe` files.
+
+mod client;
+mod secret;
+mod stacks;
+
+pub use client::{ErrorKind, Heat, HeatError, Retry};
+pub use secret::Secret;
+pub use stacks::{Event, Output, Resource, ResourceChanges, StackSummary, Stored, stack_path};

@@ -1,0 +1,110 @@
+//! A compiled bundle made ready to send: the create request with the
+//! operator's `-e` environments merged in and this configuration's tag.
+
+use super::envfile::{EnvFile, merge};
+use crate::compile::{Bundle, MANAGED_TAG, SourceMapFile};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+/// Tag naming the configuration a stack belongs to (for `--prune` and `coe list`).
+pub const CONFIG_TAG_PREFIX: &str = "coe-config=";
+
+pub fn config_tag(config: &str) -> String {
+    format!("{CONFIG_TAG_PREFIX}{config}")
+}
+
+/// One declared cluster, as apply will send it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub cluster: String,
+    pub stack_name: String,
+    /// The `POST /stacks` body.
+    pub request: Value,
+    /// Parameter names whose values are never shown.
+    pub hidden: BTreeSet<String>,
+    pub sourcemap: SourceMapFile,
+    pub timeout_mins: u64,
+    /// Parameter names holding node counts, for `coe stats`.
+    pub node_count: u64,
+    pub master_count: u64,
+}
+
+/// Builds the targets of `bundles`, merging `envs` in order after coe's own.
+pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec<Target>, String> {
+    let mut out = Vec::new();
+    for b in bundles {
+        let mut request = b.create_request();
+        let obj = request.as_object_mut().expect("request is an object");
+        let mut env = obj
+            .get("environment")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut files = obj
+            .get("files")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut hidden: BTreeSet<String> = b.params.hidden.iter().cloned().collect();
+        for e in envs {
+            merge(&mut env, &e.doc);
+            for (name, text) in &e.files {
+                match files.get(name) {
+                    Some(Value::String(t)) if t == text => {}
+                    Some(_) => {
+                        return Err(format!(
+                            "environment file {} adds `{name}`, which the bundle already has",
+                            e.path.display()
+                        ));
+                    }
+                    None => {
+                        files.insert(name.clone(), Value::String(text.clone()));
+                    }
+                }
+            }
+            for key in ["encrypted_param_names"] {
+                if let Some(names) = e.doc.get(key).and_then(Value::as_array) {
+                    hidden.extend(names.iter().filter_map(Value::as_str).map(str::to_string));
+                }
+            }
+        }
+        let tags = format!(
+            "{MANAGED_TAG},coe-cluster={},{}",
+            b.cluster,
+            config_tag(config)
+        );
+        obj.insert("environment".into(), Value::Object(env));
+        obj.insert("files".into(), Value::Object(files));
+        obj.insert("tags".into(), Value::String(tags));
+        let count = |name: &str| {
+            b.params
+                .get(name)
+                .and_then(|v| serde_json::to_value(v).ok().and_then(|v| v.as_u64()))
+        };
+        out.push(Target {
+            cluster: b.cluster.clone(),
+            stack_name: b.stack_name.clone(),
+            request,
+            hidden,
+            sourcemap: b.sourcemap.clone(),
+            timeout_mins: b.timeout_mins,
+            node_count: count("number_of_workers").unwrap_or(0),
+            master_count: count("number_of_masters").unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// The environment's parameters as Heat resolves them: parameter_defaults
+/// first, parameters over them.
+pub fn effective_params(env: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for key in ["parameter_defaults", "parameters"] {
+        if let Some(p) = env.get(key).and_then(Value::as_object) {
+            for (k, v) in p {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
