@@ -29,7 +29,13 @@ pub fn wait(
     }
     loop {
         if let Ok(events) = heat.events(path, marker.as_deref()) {
-            for e in &events {
+            // Nested stacks' own events (named `<stack>-<resource>-<id>`)
+            // repeat what their resources' events already said.
+            let nested_prefix = format!("{}-", step.stack_name);
+            for e in events
+                .iter()
+                .filter(|e| !e.resource_name.starts_with(&nested_prefix))
+            {
                 let reason = e
                     .resource_status_reason
                     .as_deref()

@@ -1,12 +1,47 @@
-//! From command-line options to a Heat connection.
+//! From command-line options and the process environment to a Heat
+//! connection (clouds.yaml, `OS_*`, Keystone, or `--heat-url`).
 
 use crate::cli::args::CloudOpts;
 use crate::heat::Heat;
+use crate::heat::auth::{ConnectError, connect as login};
+use crate::heat::clouds::{CloudArgs, Env, resolve};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
-    if let Some(url) = &c.heat_url {
-        let http = Heat::plain_client(c.insecure)?;
-        return Ok(Heat::new(url, None, http));
+    let args = CloudArgs {
+        os_cloud: c.os_cloud.clone(),
+        heat_url: c.heat_url.clone(),
+        insecure: c.insecure,
+        cacert: c.cacert.clone(),
+        interface: c.interface.clone(),
+        region: c.region.clone(),
+    };
+    let profile = resolve(&args, &process_env()).map_err(explain)?;
+    let conn = login(&profile).map_err(explain)?;
+    Ok(Heat::new(&conn.heat_url, conn.token, conn.http))
+}
+
+fn explain(e: ConnectError) -> String {
+    if e.help.is_empty() {
+        e.message
+    } else {
+        format!("{}\n  help: {}", e.message, e.help)
     }
-    Err("no cloud to talk to: give --heat-url (or COE_HEAT_URL) for a Heat without Keystone".into())
+}
+
+/// The settings OpenStack tools read from the environment (only these:
+/// the rest of the environment is none of coe's business).
+fn process_env() -> Env {
+    let vars: HashMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("OS_") || k == "XDG_CONFIG_HOME")
+        .collect();
+    // Snaps point $HOME into the snap; the real home is in $SNAP_REAL_HOME.
+    let home = std::env::var_os("SNAP_REAL_HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(std::env::home_dir);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    Env { vars, home, cwd }
 }

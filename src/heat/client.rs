@@ -91,19 +91,6 @@ impl Heat {
         }
     }
 
-    /// A client for a Heat without Keystone (`--heat-url`), with the same
-    /// settings the authenticated one gets.
-    pub fn plain_client(insecure: bool) -> Result<Client, String> {
-        Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("coe/", env!("CARGO_PKG_VERSION")))
-            .tls_danger_accept_invalid_certs(insecure)
-            .build()
-            .map_err(|e| e.to_string())
-    }
-
     pub fn base(&self) -> &str {
         &self.base
     }

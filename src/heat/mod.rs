@@ -1,7 +1,9 @@
 //! Heat's API: the client the plan and apply stages talk to a cloud through.
 //! Knows HTTP, Keystone and Heat's quirks; knows nothing of `.coe` files.
 
+pub mod auth;
 mod client;
+pub mod clouds;
 mod secret;
 mod stacks;
 

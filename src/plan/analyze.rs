@@ -475,30 +475,17 @@ fn group(
         let new_n = eval_count(new_props.get("count"), new_side.params);
         match (old_n, new_n) {
             (Some(a), Some(b)) if b > a => reasons.push(format!(
-                "count {a} → {b}: adds member{} {}",
+                "count {a} → {b}: adds member{} {}{}",
                 plural(b - a),
-                indexes(a, b)
+                indexes(a, b),
+                member_names(new_props, scope.new_vals, a, b)
             )),
-            (Some(a), Some(b)) if b < a => {
-                let names = old_props
-                    .get("resource_def")
-                    .and_then(|d| d.pointer("/properties/name"))
-                    .and_then(|n| eval(n, scope.old_vals))
-                    .and_then(|n| n.as_str().map(str::to_string))
-                    .filter(|n| n.contains("%index%"))
-                    .map(|n| {
-                        let list: Vec<String> = (b..a)
-                            .map(|i| n.replace("%index%", &i.to_string()))
-                            .collect();
-                        format!(" ({})", list.join(", "))
-                    })
-                    .unwrap_or_default();
-                reasons.push(format!(
-                    "count {a} → {b}: removes member{} {}{names}; a group removes its highest indexes first",
-                    plural(a - b),
-                    indexes(b, a)
-                ))
-            }
+            (Some(a), Some(b)) if b < a => reasons.push(format!(
+                "count {a} → {b}: removes member{} {}{}; a group removes its highest indexes first",
+                plural(a - b),
+                indexes(b, a),
+                member_names(old_props, scope.old_vals, b, a)
+            )),
             _ => reasons.push(format!("count changes ({why})")),
         }
     }
@@ -551,6 +538,29 @@ fn group(
         &member_path,
         out,
     );
+}
+
+/// ` (name-1, name-2)`: the members' `name` property for indexes
+/// `from..to`, when it is known; empty otherwise.
+fn member_names(
+    group: &Map<String, Value>,
+    vals: &Map<String, Value>,
+    from: u64,
+    to: u64,
+) -> String {
+    let Some(name) = group
+        .get("resource_def")
+        .and_then(|d| d.pointer("/properties/name"))
+        .and_then(|n| eval(n, vals))
+        .and_then(|n| n.as_str().map(str::to_string))
+        .filter(|n| n.contains("%index%"))
+    else {
+        return String::new();
+    };
+    let list: Vec<String> = (from..to)
+        .map(|i| name.replace("%index%", &i.to_string()))
+        .collect();
+    format!(" ({})", list.join(", "))
 }
 
 fn plural(n: u64) -> &'static str {

@@ -2,7 +2,7 @@
 //! request, and explain the difference.
 
 use super::analyze::{self, Effect, Side};
-use super::target::{Target, effective_params};
+use super::target::{HIDDEN_TAG_PREFIX, Target, effective_params};
 use super::{
     Action, ClusterPlan, FileChange, FileStatus, HeatPreview, ParamChange, Remote, digest,
 };
@@ -24,6 +24,7 @@ pub fn plan_one(heat: &Heat, t: &Target) -> Result<ClusterPlan, HeatError> {
         resources: Vec::new(),
         heat_preview: None,
         creates: Vec::new(),
+        preview_total: None,
         request_digest: digest(&t.request),
         top_level: t.sourcemap.resources.keys().cloned().collect(),
     };
@@ -50,7 +51,7 @@ pub fn plan_one(heat: &Heat, t: &Target) -> Result<ClusterPlan, HeatError> {
     let stored = heat.stored(&stack.path())?;
     let new = NewSide::of(t);
     let old_env = stored.environment.as_object().cloned().unwrap_or_default();
-    p.parameters = param_changes(&old_env, &new.env, &t.hidden);
+    p.parameters = param_changes(&old_env, &new.env, &t.hidden, &stored.tags, t);
     p.files = file_changes(&stored, &new);
     p.other = other_changes(&stored, &old_env, &new.env, t);
     if p.parameters.is_empty() && p.files.is_empty() && p.other.is_empty() {
@@ -174,14 +175,16 @@ fn create(heat: &Heat, t: &Target, mut p: ClusterPlan) -> Result<ClusterPlan, He
     match heat.preview_create(&t.request) {
         Ok(resources) => {
             p.creates = top_level(t);
-            p.creates.push(format!(
-                "Heat's preview: {} resources in all, nested stacks included",
-                resources.len()
-            ));
+            p.preview_total = Some(resources.len());
             p.action = Action::Create;
+            let n = |count: u64, what: &str| {
+                format!("{count} {what}{}", if count == 1 { "" } else { "s" })
+            };
             p.reason = format!(
-                "no stack named `{}`: {} masters, {} workers",
-                t.stack_name, t.master_count, t.node_count
+                "no stack named `{}`: {}, {}",
+                t.stack_name,
+                n(t.master_count, "master"),
+                n(t.node_count, "worker")
             );
         }
         Err(e) if e.kind == ErrorKind::Rejected => {
@@ -265,16 +268,30 @@ fn param_changes(
     old: &Map<String, Value>,
     new: &Map<String, Value>,
     hidden: &BTreeSet<String>,
+    old_tags: &[String],
+    t: &Target,
 ) -> Vec<ParamChange> {
     let (old, new) = (effective_params(old), effective_params(new));
     let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    // Heat masks hidden values; their digest tag says whether they changed.
+    let hidden_tag = |tags: Vec<&str>| {
+        tags.into_iter()
+            .find(|t| t.starts_with(HIDDEN_TAG_PREFIX))
+            .map(str::to_string)
+    };
+    let new_tags = t.request.get("tags").and_then(Value::as_str).unwrap_or("");
+    let hidden_changed = hidden_tag(old_tags.iter().map(String::as_str).collect())
+        != hidden_tag(new_tags.split(',').collect());
     let mut out = Vec::new();
     for n in names {
         let (o, v) = (old.get(n), new.get(n));
-        if same_value(o, v) {
+        let sensitive = hidden.contains(n);
+        if sensitive && !hidden_changed && o.is_some() == v.is_some() {
             continue;
         }
-        let sensitive = hidden.contains(n);
+        if !sensitive && same_value(o, v) {
+            continue;
+        }
         let shown = |x: Option<&Value>| {
             x.map(|x| {
                 if sensitive {
@@ -437,9 +454,15 @@ fn other_changes(
         .and_then(Value::as_str)
         .unwrap_or("")
         .split(',')
+        .filter(|t| !t.starts_with(HIDDEN_TAG_PREFIX))
         .map(str::to_string)
         .collect();
-    let old_tags: BTreeSet<String> = stored.tags.iter().cloned().collect();
+    let old_tags: BTreeSet<String> = stored
+        .tags
+        .iter()
+        .filter(|t| !t.starts_with(HIDDEN_TAG_PREFIX))
+        .cloned()
+        .collect();
     if new_tags != old_tags {
         out.push(format!(
             "tags: {} → {}",
@@ -497,7 +520,23 @@ mod tests {
         let old = json!({"parameters": {"secret": "old-s3cret", "n": 1}});
         let new = json!({"parameters": {"secret": "new-s3cret", "n": 2}});
         let hidden = BTreeSet::from(["secret".to_string()]);
-        let changes = param_changes(old.as_object().unwrap(), new.as_object().unwrap(), &hidden);
+        let t = Target {
+            cluster: "c".into(),
+            stack_name: "c".into(),
+            request: json!({"tags": "coe-hidden=new"}),
+            hidden: hidden.clone(),
+            sourcemap: Default::default(),
+            timeout_mins: 60,
+            node_count: 1,
+            master_count: 1,
+        };
+        let changes = param_changes(
+            old.as_object().unwrap(),
+            new.as_object().unwrap(),
+            &hidden,
+            &["coe-hidden=old".to_string()],
+            &t,
+        );
         let text = format!("{changes:?} {}", describe_param(&changes[1]));
         assert!(!text.contains("s3cret"), "{text}");
         assert!(text.contains("(sensitive)"));

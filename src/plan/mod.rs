@@ -119,6 +119,8 @@ pub struct ClusterPlan {
     pub heat_preview: Option<HeatPreview>,
     /// What a create makes: the top-level resources (create only).
     pub creates: Vec<String>,
+    /// How many resources Heat's create preview lists, nested ones included.
+    pub preview_total: Option<usize>,
     /// The top-level resource names of the new template.
     #[serde(skip)]
     pub top_level: Vec<String>,

@@ -100,6 +100,12 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
             let _ = writeln!(out, "      + {line}");
         }
     }
+    if let Some(n) = c.preview_total {
+        let _ = writeln!(
+            out,
+            "    Heat's preview: {n} resources in all, nested stacks included"
+        );
+    }
     if !c.parameters.is_empty() {
         let _ = writeln!(out, "    parameters:");
         for p in &c.parameters {

@@ -9,6 +9,18 @@ use std::collections::BTreeSet;
 /// Tag naming the configuration a stack belongs to (for `--prune` and `coe list`).
 pub const CONFIG_TAG_PREFIX: &str = "coe-config=";
 
+/// Tag holding a digest of the hidden parameters' values.
+pub const HIDDEN_TAG_PREFIX: &str = "coe-hidden=";
+
+/// A short digest of the hidden parameters, salted with the stack name.
+fn hidden_digest(stack: &str, env: &Map<String, Value>, hidden: &BTreeSet<String>) -> String {
+    let params = effective_params(env);
+    let values: Vec<(&String, Option<&Value>)> =
+        hidden.iter().map(|h| (h, params.get(h))).collect();
+    let d = super::digest(&serde_json::json!([stack, values]));
+    d[..16].to_string()
+}
+
 pub fn config_tag(config: &str) -> String {
     format!("{CONFIG_TAG_PREFIX}{config}")
 }
@@ -68,10 +80,13 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
                 }
             }
         }
+        // Heat shows hidden parameters as `******`; a digest of their values
+        // in a tag is how a later plan sees whether they changed.
         let tags = format!(
-            "{MANAGED_TAG},coe-cluster={},{}",
+            "{MANAGED_TAG},coe-cluster={},{},{HIDDEN_TAG_PREFIX}{}",
             b.cluster,
-            config_tag(config)
+            config_tag(config),
+            hidden_digest(&b.stack_name, &env, &hidden)
         );
         obj.insert("environment".into(), Value::Object(env));
         obj.insert("files".into(), Value::Object(files));
