@@ -161,6 +161,11 @@ fn create_plan_scale_rebuild_fail_converge_destroy() {
     let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     insta::assert_snapshot!("plan_no_changes", s.normal(&r.stdout));
+    let r = s.coe(&[&["plan", "--json"][..], &e].concat());
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["clusters"][0]["action"], "no-change", "{doc:#}");
+    assert_eq!(doc["clusters"][0]["remote"]["status"], "CREATE_COMPLETE");
 
     // One more worker: an in-place update of the worker group.
     s.write("fcos-38", 2);

@@ -48,7 +48,7 @@ pub fn run(a: ApplyArgs) -> Result<i32, String> {
     });
     let ui = Ui::new();
     let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
-    Ok(report(&p, &ui, &results))
+    Ok(report(&p, &ui, &results, "Apply"))
 }
 
 type Ready = (Prepared, Heat, Vec<Step>);
@@ -185,7 +185,7 @@ fn orphan_step(stack_name: &str, remote: Option<plan::Remote>) -> Step {
 
 /// Prints each outcome; failures as diagnostics at the `.coe` line behind
 /// the failed resource. Returns the exit code.
-pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)]) -> i32 {
+pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) -> i32 {
     let color = super::use_color(crate::cli::args::Color::Auto);
     let mut code = exit::OK;
     for (step, outcome) in results {
@@ -273,7 +273,7 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)]) -> i32 {
         }
     }
     if code == exit::OK {
-        println!("Apply complete: {} change(s).", results.len());
+        println!("{what} complete: {} stack(s).", results.len());
     }
     code
 }

@@ -80,5 +80,5 @@ pub fn run(a: DestroyArgs) -> Result<i32, String> {
         paths: Vec::new(),
         env_files: Vec::new(),
     };
-    Ok(super::apply::report(&empty, &ui, &results))
+    Ok(super::apply::report(&empty, &ui, &results, "Destroy"))
 }
