@@ -64,6 +64,15 @@ cluster "{cluster}" {{
         std::fs::write(self.dir.join("clusters.coe"), text).unwrap();
     }
 
+    /// The cloud and template, but no cluster.
+    fn write_without_clusters(&self) {
+        self.write("fcos-39", 2);
+        let path = self.dir.join("clusters.coe");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cut = text.find("cluster \"").unwrap();
+        std::fs::write(&path, &text[..cut]).unwrap();
+    }
+
     fn coe(&mut self, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_coe"))
             .args(args)
@@ -233,17 +242,88 @@ fn create_plan_scale_rebuild_fail_converge_destroy() {
         r.stdout
     );
 
-    // Destroy without a terminal needs --yes; with it, the stack goes.
+    // Destroy without a terminal needs --yes.
     let r = s.coe(&["destroy"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    let r = s.coe(&["destroy", "--yes"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+
+    // A cluster no longer declared is listed, kept, and deleted only with --prune.
+    s.write_without_clusters();
     let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
-    assert_eq!(r.code, 2, "after destroy, a create again: {}", r.stdout);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_orphan", s.normal(&r.stdout));
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("No changes"), "{}", r.stdout);
+    let r = s.coe(&[&["apply", "--yes", "--prune"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&["list"]);
+    assert!(!r.stdout.contains(&cluster), "{}", r.stdout);
 
     assert!(
         !s.printed.contains(SECRET),
         "the test secret was printed somewhere"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Ctrl-C during an apply: coe stops following and exits 130, Heat
+/// finishes the create on its own, and the next plan finds nothing to do.
+#[test]
+fn an_interrupted_apply_leaves_heat_to_finish_and_a_rerun_converges() {
+    let Some(heat) = heat_url() else { return };
+    let cluster = unique_name("sigint");
+    let dir = std::env::temp_dir().join(format!("coe-{cluster}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut s = Scenario {
+        heat: heat.clone(),
+        dir: dir.clone(),
+        cluster: cluster.clone(),
+        printed: String::new(),
+    };
+    s.write("fcos-38", 1);
+    let stubs = s.stub_env();
+    let child = Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["apply", "--yes", "-e", &stubs])
+        .current_dir(&dir)
+        .env("COE_HEAT_URL", &heat)
+        .env("COE_POLL_INTERVAL", "0.2")
+        .env("CI", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once Heat is creating the stack.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let stack_url = loop {
+        let list = common::request("GET", &format!("{heat}/stacks?stack_name={cluster}"), None);
+        let found = list.json()["stacks"]
+            .as_array()
+            .and_then(|a| a.first().cloned());
+        if let Some(st) = found
+            && st["stack_status"] == "CREATE_IN_PROGRESS"
+        {
+            break format!("{heat}/stacks/{cluster}/{}", st["id"].as_str().unwrap());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("still CREATE_IN_PROGRESS"), "{stderr}");
+
+    let settled = common::wait_for(&stack_url);
+    assert_eq!(settled["stack_status"], "CREATE_COMPLETE", "{settled:#}");
+    let r = s.coe(&["plan", "--detailed-exitcode", "-e", &stubs]);
+    assert_eq!(r.code, 0, "after Heat finished: {}{}", r.stdout, r.stderr);
+    let r = s.coe(&["destroy", "--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }

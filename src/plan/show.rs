@@ -45,6 +45,10 @@ pub fn show(plan: &Plan, opts: ShowOptions) -> String {
         deletes,
         count(Action::NoChange),
     );
+    let kept = plan.orphans.len() - deletes;
+    if kept > 0 {
+        let _ = write!(out, ", {kept} no longer declared (kept)");
+    }
     let blocked = count(Action::Blocked);
     if blocked > 0 {
         let _ = write!(out, ", {blocked} blocked");
