@@ -181,10 +181,16 @@ fn create_plan_scale_rebuild_fail_converge_destroy() {
     let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     insta::assert_snapshot!("plan_scale_up", s.normal(&r.stdout));
+    let r = s.coe(&[&["plan", "-o", "scale.json"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
     assert_eq!(r.code, 0, "after the scale-up: {}{}", r.stdout, r.stderr);
+    // The saved plan was made before that apply: the stack moved since.
+    let r = s.coe(&["apply", "scale.json", "--yes"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("changed since the plan"), "{}", r.stderr);
 
     // Scaling down names the nodes that go (planned, not applied).
     s.write("fcos-38", 1);
@@ -318,6 +324,10 @@ fn an_interrupted_apply_leaves_heat_to_finish_and_a_rerun_converges() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("still CREATE_IN_PROGRESS"), "{stderr}");
+    // While Heat is still at it, coe touches nothing.
+    let r = s.coe(&["apply", "--yes", "-e", &stubs]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("CREATE_IN_PROGRESS"), "{}", r.stdout);
 
     let settled = common::wait_for(&stack_url);
     assert_eq!(settled["stack_status"], "CREATE_COMPLETE", "{settled:#}");
