@@ -105,6 +105,9 @@ fn build_variant(v: &Variant) -> Bundle {
     bundles.remove(0)
 }
 
+/// Rendered templates by bundle file name.
+type Files = BTreeMap<String, String>;
+
 /// The names of the templates every family shares (`stdlib/heat/common/`).
 fn common_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root().join("stdlib/heat/common"))
@@ -118,7 +121,7 @@ fn common_names() -> Vec<String> {
 
 /// The rendered templates of a bundle, split into the family's own
 /// (`template.yaml` first) and the common ones.
-fn templates(b: &Bundle) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+fn templates(b: &Bundle) -> (Files, Files) {
     let common = common_names();
     let mut own = BTreeMap::new();
     let mut shared = BTreeMap::new();
@@ -168,8 +171,7 @@ fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>, against:
 
 #[test]
 fn rendered_templates_match_the_reviewed_golden_copies() {
-    let mut built: BTreeMap<&str, (BTreeMap<String, String>, BTreeMap<String, String>)> =
-        BTreeMap::new();
+    let mut built: BTreeMap<&str, (Files, Files)> = BTreeMap::new();
     for v in VARIANTS {
         let b = build_variant(v);
         // Scripts are copied, not rendered.
