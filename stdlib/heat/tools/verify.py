@@ -207,6 +207,8 @@ def check_template(where, tpl, version, files):
     walk(tpl.get("outputs") or {}, visit)
     walk(conditions, visit)
     for name, r in resources.items():
+        if r.get("type") == "OS::Nova::Server" and (r.get("properties") or {}).get("user_data_update_policy") != "IGNORE":
+            fail(where, "server %s would be replaced when its user data changes" % name)
         c = r.get("condition")
         if isinstance(c, str) and c not in conditions:
             fail(where, "resource %s has unknown condition %s" % (name, c))
