@@ -576,6 +576,9 @@ def check_user_data(where, outs, params, drv):
     ud = outs["user_data"]
     if outs.get("image") not in (None, "") or not outs.get("block_device_mapping_v2"):
         fail(where, "boot from volume: image %r, block devices %r" % (outs.get("image"), outs.get("block_device_mapping_v2")))
+    for secret in params.get("secret_labels", {}).values():
+        if secret in ud:
+            fail(where, "a secret label's value is in the user data")
     if len(ud.encode()) > USER_DATA_LIMIT:
         fail(where, "user data is %d bytes, over Nova's limit" % len(ud.encode()))
     if drv["os_distro"] in IGNITION_DISTROS:
