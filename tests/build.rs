@@ -354,3 +354,28 @@ fn the_cloud_can_ask_for_boot_options_as_scheduler_hints() {
     );
     assert!(env["parameters"].get("server_metadata").is_none());
 }
+
+/// With an existing network the templates get the existing subnet's real
+/// range (swarm-mode opens its plain-HTTP Docker API to it), or "" when the
+/// cloud block does not give it, never the default of a subnet coe creates.
+#[test]
+fn an_existing_subnet_passes_its_own_range() {
+    let base = std::fs::read_to_string(root().join("examples/swarm-mode/cluster.coe")).unwrap();
+    let with = |subnet: &str| {
+        base.replace(
+            "network \"public\"         { external = true }",
+            &format!("network \"public\"         {{ external = true }}\n  network \"lan\" {{}}\n  subnet \"lan-v4\" {{ network = \"lan\" {subnet} }}"),
+        )
+        .replace(
+            "external_network      = \"public\"",
+            "external_network      = \"public\"\n  fixed_network         = \"lan\"\n  fixed_subnet          = \"lan-v4\"\n  tls_disabled          = true",
+        )
+    };
+    let param = |text: &str| {
+        let b = &build_text("existing.coe", text).unwrap()[0];
+        assert_eq!(b.resource_registry["Coe::Network"], "network_existing.yaml");
+        b.environment_json()["parameters"]["fixed_subnet_cidr"].clone()
+    };
+    assert_eq!(param(&with("cidr = \"192.168.7.0/24\"")), "192.168.7.0/24");
+    assert_eq!(param(&with("")), "");
+}

@@ -2,7 +2,7 @@
 //! each with the span of the `.coe` value it came from.
 
 use crate::check::catalogue::{Catalogue, DriverInfo};
-use crate::check::model::{Cluster, Effective, Model, Store};
+use crate::check::model::{Cluster, Effective, Model, Store, find_resource};
 use crate::source::Span;
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
@@ -126,7 +126,21 @@ pub fn parameters(
     if let Some(n) = &eff.fixed_subnet {
         p.set("fixed_subnet", s(&n.value), Some(n.span));
     }
-    if let Some(l) = eff.label("fixed_subnet_cidr") {
+    if eff.fixed_network.is_some() {
+        // An existing subnet: its real range, from the cloud block, or ""
+        // when the block does not say (templates that open ports to the
+        // subnet then fall back to the cluster's own nodes).
+        let cidr = eff.fixed_subnet.as_ref().and_then(|sub| {
+            let cloud = &model.clouds[eff.cloud?];
+            find_resource(&cloud.subnets, &sub.value)?
+                .fields
+                .str("cidr")
+        });
+        match cidr {
+            Some((c, span)) => p.set("fixed_subnet_cidr", s(c), Some(span)),
+            None => p.set("fixed_subnet_cidr", s(""), None),
+        }
+    } else if let Some(l) = eff.label("fixed_subnet_cidr") {
         p.set("fixed_subnet_cidr", s(&l.text), Some(l.value.span));
     }
     if let Some(v) = template.fields.explicit("dns_nameserver") {

@@ -375,7 +375,7 @@ def parameters(drv, choice, tls_disabled):
          "boot_volume_size": 20, "boot_volume_type": "fast", "key_name": "k",
          "availability_zone": "nova", "http_proxy": "http://proxy:3128", "no_proxy": "a,b"}
     if choice[0] == "network_existing":
-        p.update(fixed_network="net1", fixed_subnet="subnet1")
+        p.update(fixed_network="net1", fixed_subnet="subnet1", fixed_subnet_cidr="")
     p["api_port"] = {"kubernetes": 8080 if tls_disabled else 6443,
                      "swarm-mode": 2375 if tls_disabled else 2376, "mesos": 5050}[coe]
     return p
