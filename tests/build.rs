@@ -379,3 +379,29 @@ fn an_existing_subnet_passes_its_own_range() {
     assert_eq!(param(&with("cidr = \"192.168.7.0/24\"")), "192.168.7.0/24");
     assert_eq!(param(&with("")), "");
 }
+
+/// `volume_type` in a boot block device mapping needs Nova 2.67: the boot
+/// volume type goes to Heat only when the user asked for one and the cloud's
+/// Nova takes it; otherwise the volume gets Cinder's default type.
+#[test]
+fn a_boot_volume_type_needs_nova_2_67() {
+    let dir = root().join("examples/ha-fedora-coreos");
+    let base = ["cloud.coe", "clusters.coe"]
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .join("\n");
+    let boot_type = |nova: &str, labels: &str| {
+        let text = base.replace("\"2.88\"", &format!("\"{nova}\"")).replace(
+            "    etcd_volume_size       = 20\n",
+            &format!("    etcd_volume_size       = 20\n{labels}"),
+        );
+        let b = &build_text("boot.coe", &text).unwrap()[0];
+        let env = b.environment_json();
+        assert_eq!(env["parameters"]["boot_volume_size"], 30, "{env}");
+        env["parameters"].get("boot_volume_type").cloned()
+    };
+    let typed = "    boot_volume_size = 30\n    boot_volume_type = \"ssd\"\n";
+    let untyped = "    boot_volume_size = 30\n";
+    assert_eq!(boot_type("2.67", typed), Some(json!("ssd")));
+    assert_eq!(boot_type("2.60", typed), None);
+    assert_eq!(boot_type("2.88", untyped), None);
+}

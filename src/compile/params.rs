@@ -184,8 +184,18 @@ pub fn parameters(
     let (boot, span) = label_num(eff, "boot_volume_size");
     if boot > 0 {
         p.set("boot_volume_size", ParamValue::Num(boot), span);
-        let (t, span) = volume_type(model, eff, "boot_volume_type");
-        p.set("boot_volume_type", ParamValue::Str(t), span);
+        // A volume type in block_device_mapping_v2 needs Nova 2.67 (Stein);
+        // older Novas refuse the server. Without one the boot volume gets
+        // Cinder's default type, so only a type the user asked for is sent.
+        let nova_2_67 = eff
+            .cloud
+            .and_then(|c| model.clouds[c].nova_microversion())
+            .is_some_and(|(v, _)| v >= BOOT_VOLUME_TYPE_MICROVERSION);
+        if let Some(l) = eff.label("boot_volume_type")
+            && nova_2_67
+        {
+            p.set("boot_volume_type", s(&l.text), Some(l.value.span));
+        }
     }
     match &eff.docker_storage_driver {
         Some(d) => p.set("docker_storage_driver", s(&d.value), Some(d.span)),
@@ -292,6 +302,9 @@ pub fn parameters(
     );
     p
 }
+
+/// The Nova microversion that accepts `volume_type` in a block device mapping.
+pub const BOOT_VOLUME_TYPE_MICROVERSION: (u32, u32) = (2, 67);
 
 /// The longest timeout `OS::Heat::WaitCondition` accepts.
 pub const MAX_WAIT_SECS: u64 = 43_200;
