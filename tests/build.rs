@@ -354,3 +354,54 @@ fn the_cloud_can_ask_for_boot_options_as_scheduler_hints() {
     );
     assert!(env["parameters"].get("server_metadata").is_none());
 }
+
+/// With an existing network the templates get the existing subnet's real
+/// range (swarm-mode opens its plain-HTTP Docker API to it), or "" when the
+/// cloud block does not give it, never the default of a subnet coe creates.
+#[test]
+fn an_existing_subnet_passes_its_own_range() {
+    let base = std::fs::read_to_string(root().join("examples/swarm-mode/cluster.coe")).unwrap();
+    let with = |subnet: &str| {
+        base.replace(
+            "network \"public\"         { external = true }",
+            &format!("network \"public\"         {{ external = true }}\n  network \"lan\" {{}}\n  subnet \"lan-v4\" {{ network = \"lan\" {subnet} }}"),
+        )
+        .replace(
+            "external_network      = \"public\"",
+            "external_network      = \"public\"\n  fixed_network         = \"lan\"\n  fixed_subnet          = \"lan-v4\"\n  tls_disabled          = true",
+        )
+    };
+    let param = |text: &str| {
+        let b = &build_text("existing.coe", text).unwrap()[0];
+        assert_eq!(b.resource_registry["Coe::Network"], "network_existing.yaml");
+        b.environment_json()["parameters"]["fixed_subnet_cidr"].clone()
+    };
+    assert_eq!(param(&with("cidr = \"192.168.7.0/24\"")), "192.168.7.0/24");
+    assert_eq!(param(&with("")), "");
+}
+
+/// `volume_type` in a boot block device mapping needs Nova 2.67: the boot
+/// volume type goes to Heat only when the user asked for one and the cloud's
+/// Nova takes it; otherwise the volume gets Cinder's default type.
+#[test]
+fn a_boot_volume_type_needs_nova_2_67() {
+    let dir = root().join("examples/ha-fedora-coreos");
+    let base = ["cloud.coe", "clusters.coe"]
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .join("\n");
+    let boot_type = |nova: &str, labels: &str| {
+        let text = base.replace("\"2.88\"", &format!("\"{nova}\"")).replace(
+            "    etcd_volume_size       = 20\n",
+            &format!("    etcd_volume_size       = 20\n{labels}"),
+        );
+        let b = &build_text("boot.coe", &text).unwrap()[0];
+        let env = b.environment_json();
+        assert_eq!(env["parameters"]["boot_volume_size"], 30, "{env}");
+        env["parameters"].get("boot_volume_type").cloned()
+    };
+    let typed = "    boot_volume_size = 30\n    boot_volume_type = \"ssd\"\n";
+    let untyped = "    boot_volume_size = 30\n";
+    assert_eq!(boot_type("2.67", typed), Some(json!("ssd")));
+    assert_eq!(boot_type("2.60", typed), None);
+    assert_eq!(boot_type("2.88", untyped), None);
+}

@@ -241,3 +241,27 @@ fn the_schema_check_catches_a_wrong_property() {
     );
     assert_eq!(problems.len(), 2, "{problems:#?}");
 }
+
+/// A node bootstraps once: a later change of its user data (a label, a proxy,
+/// a floating-IP switch) must not replace it, which Heat's default (REPLACE)
+/// would do to every node at once, master 0's `kubeadm init` and CA included.
+#[test]
+fn every_server_ignores_user_data_changes() {
+    let mut servers = 0;
+    for (label, b) in bundles() {
+        for (name, text) in b.files.iter().filter(|(n, _)| n.ends_with(".yaml")) {
+            let doc = yaml(name, text);
+            for (res, def) in doc["resources"].as_object().into_iter().flatten() {
+                if def["type"] != "OS::Nova::Server" {
+                    continue;
+                }
+                servers += 1;
+                assert_eq!(
+                    def["properties"]["user_data_update_policy"], "IGNORE",
+                    "{label}/{name}: server `{res}`"
+                );
+            }
+        }
+    }
+    assert!(servers >= 8, "only {servers} servers found");
+}

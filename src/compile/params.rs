@@ -2,7 +2,7 @@
 //! each with the span of the `.coe` value it came from.
 
 use crate::check::catalogue::{Catalogue, DriverInfo};
-use crate::check::model::{Cluster, Effective, Model, Store};
+use crate::check::model::{Cluster, Effective, Model, Store, find_resource};
 use crate::source::Span;
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
@@ -126,7 +126,21 @@ pub fn parameters(
     if let Some(n) = &eff.fixed_subnet {
         p.set("fixed_subnet", s(&n.value), Some(n.span));
     }
-    if let Some(l) = eff.label("fixed_subnet_cidr") {
+    if eff.fixed_network.is_some() {
+        // An existing subnet: its real range, from the cloud block, or ""
+        // when the block does not say (templates that open ports to the
+        // subnet then fall back to the cluster's own nodes).
+        let cidr = eff.fixed_subnet.as_ref().and_then(|sub| {
+            let cloud = &model.clouds[eff.cloud?];
+            find_resource(&cloud.subnets, &sub.value)?
+                .fields
+                .str("cidr")
+        });
+        match cidr {
+            Some((c, span)) => p.set("fixed_subnet_cidr", s(c), Some(span)),
+            None => p.set("fixed_subnet_cidr", s(""), None),
+        }
+    } else if let Some(l) = eff.label("fixed_subnet_cidr") {
         p.set("fixed_subnet_cidr", s(&l.text), Some(l.value.span));
     }
     if let Some(v) = template.fields.explicit("dns_nameserver") {
@@ -170,8 +184,18 @@ pub fn parameters(
     let (boot, span) = label_num(eff, "boot_volume_size");
     if boot > 0 {
         p.set("boot_volume_size", ParamValue::Num(boot), span);
-        let (t, span) = volume_type(model, eff, "boot_volume_type");
-        p.set("boot_volume_type", ParamValue::Str(t), span);
+        // A volume type in block_device_mapping_v2 needs Nova 2.67 (Stein);
+        // older Novas refuse the server. Without one the boot volume gets
+        // Cinder's default type, so only a type the user asked for is sent.
+        let nova_2_67 = eff
+            .cloud
+            .and_then(|c| model.clouds[c].nova_microversion())
+            .is_some_and(|(v, _)| v >= BOOT_VOLUME_TYPE_MICROVERSION);
+        if let Some(l) = eff.label("boot_volume_type")
+            && nova_2_67
+        {
+            p.set("boot_volume_type", s(&l.text), Some(l.value.span));
+        }
     }
     match &eff.docker_storage_driver {
         Some(d) => p.set("docker_storage_driver", s(&d.value), Some(d.span)),
@@ -278,6 +302,9 @@ pub fn parameters(
     );
     p
 }
+
+/// The Nova microversion that accepts `volume_type` in a block device mapping.
+pub const BOOT_VOLUME_TYPE_MICROVERSION: (u32, u32) = (2, 67);
 
 /// The longest timeout `OS::Heat::WaitCondition` accepts.
 pub const MAX_WAIT_SECS: u64 = 43_200;

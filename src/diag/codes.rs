@@ -99,6 +99,7 @@ codes! {
     510 "COE0510" "quota-exceeded" Error "the clusters or nodes declared exceed the cloud's quota";
     511 "COE0511" "unknown-subnet" Error "the subnet is not in the cloud block";
     512 "COE0512" "fixed-network-without-subnet" Error "an existing fixed network is named without the subnet the nodes go on";
+    513 "COE0513" "boot-volume-type-unsupported" Warning "a boot volume type on a cloud whose Nova predates microversion 2.67";
     // building Heat bundles
     601 "COE0601" "cluster-not-buildable" Error "coe has no Heat templates for this cluster's COE or driver";
     602 "COE0602" "heat-version-too-old" Error "the cloud's Heat template version is older than coe's templates need";

@@ -127,6 +127,38 @@ fn check_fixed_subnet(eff: &Effective, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Nova takes a volume type for a boot volume from microversion 2.67 (Stein)
+/// on; below it `coe build` leaves the type out, so Cinder's default applies.
+fn check_boot_volume_type(cloud: &Cloud, eff: &Effective, diags: &mut Vec<Diagnostic>) {
+    let Some(l) = eff.label("boot_volume_type") else {
+        return;
+    };
+    let boot = eff
+        .label_text("boot_volume_size")
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let Some((version, version_span)) = cloud.nova_microversion() else {
+        return;
+    };
+    if boot <= 0 || l.text.is_empty() || version >= (2, 67) {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            Code(513),
+            l.value.span,
+            format!(
+                "boot volume type `{}` needs Nova microversion 2.67, but the cloud supports {}.{}",
+                l.text, version.0, version.1
+            ),
+        )
+        .with_label("left out of the build")
+        .with_secondary(version_span, "the cloud's Nova microversion")
+        .with_note("an older Nova refuses a server whose boot volume names a type, so coe does not pass it: the boot volume gets Cinder's default type")
+        .with_help("remove `boot_volume_type`, or raise `nova_microversion` if the cloud's Nova is newer than declared"),
+    );
+}
+
 pub fn check_cluster(_catalogue: &Catalogue, model: &Model, i: usize, diags: &mut Vec<Diagnostic>) {
     let cluster = &model.clusters[i];
     let Some(eff) = &cluster.effective else {
@@ -137,6 +169,7 @@ pub fn check_cluster(_catalogue: &Catalogue, model: &Model, i: usize, diags: &mu
     let cloud = &model.clouds[c];
     check_refs(cloud, &cluster.fields, diags);
     check_affinity(model, cloud, eff, diags);
+    check_boot_volume_type(cloud, eff, diags);
     check_volume_types(model, cloud, eff, diags);
     check_load_balancer(cloud, eff, diags);
     check_root_disks(cloud, eff, diags);

@@ -30,7 +30,9 @@ done
 quorum=$((${#masters[@]} / 2 + 1))
 mkdir -p /var/lib/zookeeper /var/lib/mesos /var/log/mesos
 
+# the image's admin server would take port 8080, which Marathon needs
 run coe-zookeeper -e ZOO_MY_ID=$((COE_NODE_INDEX + 1)) -e "ZOO_SERVERS=${servers# }" \
+  -e ZOO_ADMINSERVER_ENABLED=false \
   -v /var/lib/zookeeper:/data "$(coe_image docker.io/library/zookeeper:$ZOOKEEPER_TAG)"
 run coe-mesos-master -e "MESOS_ZK=zk://$zk/mesos" -e "MESOS_QUORUM=$quorum" \
   -e "MESOS_CLUSTER=$COE_CLUSTER_NAME" -e "MESOS_IP=$COE_PRIVATE_ADDRESS" \
@@ -38,10 +40,15 @@ run coe-mesos-master -e "MESOS_ZK=zk://$zk/mesos" -e "MESOS_QUORUM=$quorum" \
   -e MESOS_WORK_DIR=/var/lib/mesos -e MESOS_LOG_DIR=/var/log/mesos \
   -v /var/lib/mesos:/var/lib/mesos -v /var/log/mesos:/var/log/mesos \
   "$(coe_image docker.io/mesosphere/mesos-master:$MESOS_TAG)"
+# the leading Mesos master may run on another node and calls the scheduler
+# back on its libprocess port, which must be fixed (and open between nodes)
 run coe-marathon -e "MARATHON_MASTER=zk://$zk/mesos" -e "MARATHON_ZK=zk://$zk/marathon" \
   -e "MARATHON_HOSTNAME=$COE_PRIVATE_ADDRESS" -e MARATHON_HTTP_PORT=8080 \
+  -e "LIBPROCESS_IP=$COE_PRIVATE_ADDRESS" -e LIBPROCESS_PORT=15050 \
   "$(coe_image docker.io/mesosphere/marathon:$MARATHON_TAG)"
 
 log "waiting for the Mesos master on port $COE_API_PORT"
 retry 60 10 curl -sf --max-time 10 -o /dev/null "http://$COE_PRIVATE_ADDRESS:$COE_API_PORT/health"
+log "waiting for Marathon on port 8080"
+retry 60 10 curl -sf --max-time 10 -o /dev/null "http://$COE_PRIVATE_ADDRESS:8080/ping"
 coe_done ""

@@ -52,8 +52,10 @@ docker_api() {
     flags="$flags --tlsverify --tlscacert=$TLS_DIR/ca.pem --tlscert=$TLS_DIR/server.pem --tlskey=$TLS_DIR/server-key.pem"
   fi
   if grep -q '^OPTIONS=' /etc/sysconfig/docker 2>/dev/null; then
-    # fedora-atomic's docker unit passes $OPTIONS to the daemon
-    sed -i "s#^OPTIONS=['\"]\\?#&$flags #" /etc/sysconfig/docker
+    # fedora-atomic's docker unit passes $OPTIONS to the daemon; a second run
+    # of this script must not add the flags twice
+    grep -q -- "-H tcp://0.0.0.0:$COE_API_PORT" /etc/sysconfig/docker ||
+      sed -i "s#^OPTIONS=['\"]\\?#&$flags #" /etc/sysconfig/docker
   else
     dockerd=$(command -v dockerd || echo /usr/bin/dockerd)
     mkdir -p /etc/systemd/system/docker.service.d
@@ -66,6 +68,8 @@ docker_api() {
 
 coe_start
 [ "$COE_NETWORK_DRIVER" = docker ] || log "network driver $COE_NETWORK_DRIVER: swarm overlay networks are used instead"
+# swarm mode refuses to start with live-restore, which fedora-atomic turns on
+[ ! -f /etc/sysconfig/docker ] || sed -i -E "s/ *--live-restore(=[a-z]+)?([ '\"]|$)/\\2/" /etc/sysconfig/docker
 coe_docker_setup
 mkdir -p "$TLS_DIR"
 chmod 0700 "$TLS_DIR"
@@ -74,7 +78,10 @@ export OPENSSL_PASS=$COE_SWARM_CA_PASSPHRASE
 report=
 if [ "$COE_NODE_INDEX" -eq 0 ]; then
   swarm_active || docker swarm init --advertise-addr "$COE_PRIVATE_ADDRESS" --listen-addr "$COE_PRIVATE_ADDRESS:2377"
-  report="worker=$(docker swarm join-token -q worker) manager=$(docker swarm join-token -q manager)"
+  # one assignment each, so that a failure stops the script
+  worker_token=$(docker swarm join-token -q worker)
+  manager_token=$(docker swarm join-token -q manager)
+  report="worker=$worker_token manager=$manager_token"
   if ! is_true "$COE_TLS_DISABLED"; then
     openssl genrsa -out "$TLS_DIR/ca-key.pem" 2048 2>/dev/null
     openssl req -x509 -new -key "$TLS_DIR/ca-key.pem" -days 3650 -sha256 \
@@ -96,6 +103,7 @@ else
     join_field cakey | openssl enc -d -aes-256-cbc -md sha256 -a -A -pass env:OPENSSL_PASS >"$TLS_DIR/ca-key.pem"
   fi
 fi
+unset OPENSSL_PASS COE_SWARM_CA_PASSPHRASE
 
 if ! is_true "$COE_TLS_DISABLED"; then server_cert; fi
 docker_api

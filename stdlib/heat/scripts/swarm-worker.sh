@@ -14,6 +14,8 @@ join_swarm() {
 
 coe_start
 [ -n "$COE_MANAGER_ADDRESS" ] || die "no manager address to join"
+# swarm mode refuses to start with live-restore, which fedora-atomic turns on
+[ ! -f /etc/sysconfig/docker ] || sed -i -E "s/ *--live-restore(=[a-z]+)?([ '\"]|$)/\\2/" /etc/sysconfig/docker
 coe_docker_setup
 token=$(printf '%s' "${COE_SWARM_JOIN:-}" | grep -o 'worker=[^ "]*' | head -n1 | cut -d= -f2- || true)
 [ -n "$token" ] || die "manager 0 reported no worker token"

@@ -207,6 +207,8 @@ def check_template(where, tpl, version, files):
     walk(tpl.get("outputs") or {}, visit)
     walk(conditions, visit)
     for name, r in resources.items():
+        if r.get("type") == "OS::Nova::Server" and (r.get("properties") or {}).get("user_data_update_policy") != "IGNORE":
+            fail(where, "server %s would be replaced when its user data changes" % name)
         c = r.get("condition")
         if isinstance(c, str) and c not in conditions:
             fail(where, "resource %s has unknown condition %s" % (name, c))
@@ -373,7 +375,7 @@ def parameters(drv, choice, tls_disabled):
          "boot_volume_size": 20, "boot_volume_type": "fast", "key_name": "k",
          "availability_zone": "nova", "http_proxy": "http://proxy:3128", "no_proxy": "a,b"}
     if choice[0] == "network_existing":
-        p.update(fixed_network="net1", fixed_subnet="subnet1")
+        p.update(fixed_network="net1", fixed_subnet="subnet1", fixed_subnet_cidr="")
     p["api_port"] = {"kubernetes": 8080 if tls_disabled else 6443,
                      "swarm-mode": 2375 if tls_disabled else 2376, "mesos": 5050}[coe]
     return p
@@ -574,6 +576,9 @@ def check_user_data(where, outs, params, drv):
     ud = outs["user_data"]
     if outs.get("image") not in (None, "") or not outs.get("block_device_mapping_v2"):
         fail(where, "boot from volume: image %r, block devices %r" % (outs.get("image"), outs.get("block_device_mapping_v2")))
+    for secret in params.get("secret_labels", {}).values():
+        if secret in ud:
+            fail(where, "a secret label's value is in the user data")
     if len(ud.encode()) > USER_DATA_LIMIT:
         fail(where, "user data is %d bytes, over Nova's limit" % len(ud.encode()))
     if drv["os_distro"] in IGNITION_DISTROS:
