@@ -115,7 +115,9 @@ def readme_parameters():
 
 
 def render(path, ctx):
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # as src/compile/templates.rs renders them
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
     return env.from_string(open(path).read()).render(**ctx)
 
 
