@@ -54,7 +54,16 @@ pub struct Context<'a> {
 /// Renders one family: `template.yaml`, and `files` with every other template
 /// and script under its bare file name (the bundle is flat; see stdlib/heat/README.md).
 pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, String>), String> {
-    let env = minijinja::Environment::new();
+    let mut env = minijinja::Environment::new();
+    // A block tag's line leaves nothing behind: no stray blank lines where
+    // `{% if %}` picks a structure, no indentation before it.
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(|e| format!("template syntax: {e}"))?,
+    );
     let mut top = None;
     let mut files = BTreeMap::new();
     for (path, text) in HEAT_FILES {

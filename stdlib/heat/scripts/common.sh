@@ -219,17 +219,24 @@ coe_image() {
   if [ -n "$prefix" ]; then printf '%s%s' "$prefix" "${1##*/}"; else printf '%s' "$1"; fi
 }
 
-# coe_mount_volume DEVICE DIR: format DEVICE if it has no filesystem and mount
-# it on DIR for good. Cinder attaches after boot, so wait for the device.
-coe_mount_volume() {
-  local dev=$1 dir=$2 unit i=0
-  [ -n "$dev" ] || return 0
-  log "waiting for volume $dev"
-  until [ -b "$dev" ]; do
+# coe_wait_device DEVICE: Cinder attaches volumes after boot, so a volume's
+# device appears some time after the bootstrap starts
+coe_wait_device() {
+  local i=0
+  log "waiting for volume $1"
+  until [ -b "$1" ]; do
     i=$((i + 1))
-    [ "$i" -le 120 ] || die "volume $dev never appeared"
+    [ "$i" -le 120 ] || die "volume $1 never appeared"
     sleep 5
   done
+}
+
+# coe_mount_volume DEVICE DIR: format DEVICE if it has no filesystem and mount
+# it on DIR for good.
+coe_mount_volume() {
+  local dev=$1 dir=$2 unit
+  [ -n "$dev" ] || return 0
+  coe_wait_device "$dev"
   if ! blkid "$dev" >/dev/null 2>&1; then
     if command -v mkfs.xfs >/dev/null; then mkfs.xfs -q "$dev"; else mkfs.ext4 -q "$dev"; fi
   fi
@@ -249,6 +256,10 @@ WantedBy=local-fs.target
 EOF
   systemctl daemon-reload
   systemctl enable --now "$unit"
+  # a fresh filesystem has no SELinux labels; give it the ones of its path
+  if command -v restorecon >/dev/null; then
+    restorecon -R "$dir" || log "warning: restorecon $dir failed"
+  fi
 }
 
 coe_kernel_setup() {
@@ -280,7 +291,9 @@ coe_docker_setup() {
   fi
   systemctl stop docker.service 2>/dev/null || true
   if [ -f /etc/sysconfig/docker-storage-setup ] && command -v container-storage-setup >/dev/null; then
-    # fedora-atomic: its storage helper owns the driver flags
+    # fedora-atomic: its storage helper owns the driver flags and, for
+    # devicemapper, builds a volume group on the device, which must be there
+    if [ "$driver" = devicemapper ] && [ -n "$COE_DOCKER_DEVICE" ]; then coe_wait_device "$COE_DOCKER_DEVICE"; fi
     {
       echo "STORAGE_DRIVER=$driver"
       if [ "$driver" = devicemapper ] && [ -n "$COE_DOCKER_DEVICE" ]; then

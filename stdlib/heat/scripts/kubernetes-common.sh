@@ -148,11 +148,41 @@ EOF
   systemctl enable kubelet.service
 }
 
+# Pods must not read the node's user data (the bootstrap token, the
+# certificate key) from the metadata service: drop traffic from the pod range
+# to it before any other rule sees it, now and at every boot. Host-network
+# pods (cloud provider, CSI) keep the node's own access.
+k8s_block_metadata() {
+  local ipt rule
+  if ! ipt=$(command -v iptables); then
+    log "warning: iptables is missing; pods can reach the metadata service"
+    return 0
+  fi
+  rule="PREROUTING -s $COE_PODS_NETWORK_CIDR -d 169.254.169.254/32 -j DROP"
+  cat >/etc/systemd/system/coe-metadata-guard.service <<EOF
+[Unit]
+Description=drop pod traffic to the metadata service (coe)
+After=firewalld.service iptables.service
+Before=kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '$ipt -t raw -C $rule 2>/dev/null || $ipt -t raw -I $rule'
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  systemctl daemon-reload
+  systemctl enable --now coe-metadata-guard.service
+}
+
 # Everything a node needs before kubeadm runs.
 k8s_prepare_node() {
   k8s_versions
   k8s_selinux
   coe_kernel_setup
+  k8s_block_metadata
   k8s_install_binaries
   k8s_containerd
   k8s_kubelet_unit
