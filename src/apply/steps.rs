@@ -140,6 +140,22 @@ fn send_create(
                     updated_time: None,
                 }));
             }
+            // A resend that finds the name taken: the earlier request
+            // reached Heat after our look (a gateway gave up on it while it
+            // was still on its way). Follow that stack if it carries this
+            // request's tags, digest included.
+            Err(e) if e.kind == ErrorKind::Conflict && last.is_some() => {
+                return match heat.find_stack(&step.stack_name)? {
+                    Some(s) if same_tags(&s, request) => {
+                        progress.event(
+                            &step.cluster,
+                            "the earlier create request did reach Heat; following that stack",
+                        );
+                        Ok(Some(s))
+                    }
+                    _ => Ok(None),
+                };
+            }
             Err(e) if e.kind == ErrorKind::Conflict => return Ok(None),
             Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Server) => {
                 progress.event(
@@ -159,6 +175,18 @@ fn send_create(
         }
     }
     Err(last.expect("an attempt failed"))
+}
+
+/// Whether the stack carries exactly the tags of this create request.
+fn same_tags(s: &StackSummary, request: &Value) -> bool {
+    let Some(want) = request.get("tags").and_then(Value::as_str) else {
+        return false;
+    };
+    let mut want: Vec<&str> = want.split(',').collect();
+    let mut have: Vec<&str> = s.tags.iter().flatten().map(String::as_str).collect();
+    want.sort_unstable();
+    have.sort_unstable();
+    want == have
 }
 
 /// PUT once; when the reply is lost, send again only if the stack shows no
@@ -221,4 +249,43 @@ fn settle(
         Settled::Interrupted(status) => Outcome::Interrupted { status },
         Settled::TimedOut(status) => Outcome::TimedOut { status, minutes },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stack(tags: &[&str]) -> StackSummary {
+        StackSummary {
+            id: "1".into(),
+            stack_name: "s".into(),
+            stack_status: "CREATE_IN_PROGRESS".into(),
+            stack_status_reason: None,
+            tags: Some(tags.iter().map(|t| t.to_string()).collect()),
+            creation_time: None,
+            updated_time: None,
+        }
+    }
+
+    #[test]
+    fn a_stack_is_ours_only_with_every_tag_of_the_request() {
+        let request = json!({"tags": "coe-managed,coe-cluster=a,coe-config=c,coe-hidden=x1"});
+        let ours = [
+            "coe-config=c",
+            "coe-managed",
+            "coe-hidden=x1",
+            "coe-cluster=a",
+        ];
+        assert!(same_tags(&stack(&ours), &request));
+        assert!(!same_tags(&stack(&ours[..3]), &request));
+        let other = [
+            "coe-managed",
+            "coe-cluster=a",
+            "coe-config=c",
+            "coe-hidden=x2",
+        ];
+        assert!(!same_tags(&stack(&other), &request));
+        assert!(!same_tags(&stack(&ours), &json!({})));
+    }
 }

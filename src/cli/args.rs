@@ -64,6 +64,12 @@ pub struct CloudOpts {
     /// Seconds between polls of a stack in progress
     #[arg(long, default_value = "2", hide = true, env = "COE_POLL_INTERVAL")]
     pub poll_interval: f64,
+    /// Attempts for requests that are safe to repeat (GETs, previews, deletes)
+    #[arg(long, default_value = "5", hide = true, env = "COE_RETRY_ATTEMPTS")]
+    pub retry_attempts: u32,
+    /// Seconds before the first retry; doubled after each
+    #[arg(long, default_value = "0.5", hide = true, env = "COE_RETRY_BACKOFF")]
+    pub retry_backoff: f64,
 }
 
 /// What to plan: the sources, site environments and the configuration's name.

@@ -102,8 +102,15 @@ pub fn config_name(path: &Path) -> String {
 /// Reaches Heat: `--heat-url` directly, or through Keystone.
 pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
     let mut heat = super::cloud::connect(c)?;
-    heat.poll = Duration::from_secs_f64(c.poll_interval.clamp(0.05, 60.0));
+    heat.poll = seconds(c.poll_interval, 0.05, 60.0);
+    heat.attempts = c.retry_attempts.clamp(1, 20);
+    heat.backoff = seconds(c.retry_backoff, 0.0, 60.0);
     Ok(heat)
+}
+
+/// Seconds from a flag, kept within bounds (NaN counts as the lower one).
+fn seconds(v: f64, lo: f64, hi: f64) -> Duration {
+    Duration::from_secs_f64(if v.is_nan() { lo } else { v.clamp(lo, hi) })
 }
 
 /// Asks before changing anything; `--yes` skips it. Without a terminal

@@ -221,19 +221,38 @@ fn error_message(text: &str) -> String {
             }
         }
     }
-    let plain: String = text
+    // A proxy's HTML page: its visible text, without the <head> (whose
+    // title repeats the heading).
+    let lower = text.to_ascii_lowercase();
+    let body = match (lower.find("<head"), lower.find("</head>")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{} {}", &text[..start], &text[end + "</head>".len()..])
+        }
+        _ => text.to_string(),
+    };
+    let plain = without_tags(&body);
+    let plain = if plain.is_empty() {
+        without_tags(text)
+    } else {
+        plain
+    };
+    if plain.is_empty() {
+        "(empty reply)".to_string()
+    } else {
+        plain.chars().take(300).collect()
+    }
+}
+
+/// The text between tags, whitespace collapsed.
+fn without_tags(html: &str) -> String {
+    let text = html
         .split(['<', '>'])
         .enumerate()
         .filter(|(i, _)| i % 2 == 0)
         .map(|(_, s)| s)
         .collect::<Vec<_>>()
         .join(" ");
-    let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    if plain.is_empty() {
-        "(empty reply)".to_string()
-    } else {
-        plain.chars().take(300).collect()
-    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn transport_message(e: &reqwest::Error, base: &str) -> String {
@@ -268,6 +287,17 @@ mod tests {
         assert_eq!(
             error_message("<html><body><h1>503 Service Unavailable</h1></body></html>"),
             "503 Service Unavailable"
+        );
+        // nginx: the title repeats the heading, so only the body counts.
+        assert_eq!(
+            error_message(
+                "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>"
+            ),
+            "503 Service Temporarily Unavailable nginx"
+        );
+        assert_eq!(
+            error_message("<html><head><title>Gateway Timeout</title></head></html>"),
+            "Gateway Timeout"
         );
         assert_eq!(error_message(""), "(empty reply)");
     }

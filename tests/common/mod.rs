@@ -4,6 +4,8 @@
 //! The base URL comes from `HEAT_URL` or, if unset, `target/heat-home/url`
 //! (written by `scripts/heat-local start`). `COE_SKIP_HEAT=1` skips.
 
+pub mod proxy;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -51,16 +53,23 @@ impl Response {
 
 /// One HTTP/1.1 request with `Connection: close` (the server speaks 1.0).
 pub fn request(method: &str, url: &str, body: Option<&Value>) -> Response {
+    try_request(method, url, body).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`request`] without panicking (for clean-up code that runs while a test
+/// is already failing).
+pub fn try_request(method: &str, url: &str, body: Option<&Value>) -> Result<Response, String> {
     let rest = url
         .strip_prefix("http://")
-        .unwrap_or_else(|| panic!("only http:// urls are supported, got {url}"));
+        .ok_or_else(|| format!("only http:// urls are supported, got {url}"))?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
-    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| {
-        panic!("cannot reach heat at {url} ({e}); fix: run `scripts/heat-local start`")
-    });
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    let mut stream = TcpStream::connect(authority).map_err(|e| {
+        format!("cannot reach heat at {url} ({e}); fix: run `scripts/heat-local start`")
+    })?;
+    let io = |e: std::io::Error| format!("{method} {url}: {e}");
+    stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
+    stream.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n"
@@ -72,23 +81,21 @@ pub fn request(method: &str, url: &str, body: Option<&Value>) -> Response {
         ));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(payload.as_bytes()).unwrap();
+    stream.write_all(head.as_bytes()).map_err(io)?;
+    stream.write_all(payload.as_bytes()).map_err(io)?;
     let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    stream.read_to_end(&mut raw).map_err(io)?;
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{method} {url}: bad status line in {head:?}"));
-    Response {
+        .ok_or_else(|| format!("{method} {url}: bad status line in {head:?}"))?;
+    Ok(Response {
         status,
         body: body.to_string(),
-    }
+    })
 }
 
 pub fn unique_name(test: &str) -> String {
