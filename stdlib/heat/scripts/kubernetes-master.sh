@@ -119,6 +119,34 @@ EOF
   systemctl enable --now coe-insecure-api.service
 }
 
+# kubeadm deletes the control-plane certificates it uploads for joining
+# masters after two hours, so a master added later could not join: master 0
+# uploads them again every hour (with the same certificate key).
+cert_upload_timer() {
+  cat >/etc/systemd/system/coe-upload-certs.service <<EOF
+[Unit]
+Description=upload the control-plane certificates for joining masters (coe)
+After=kubelet.service
+
+[Service]
+Type=oneshot
+ExecStart=$COE_BIN/kubeadm init phase upload-certs --upload-certs --config /etc/coe/kubeadm-init.yaml --kubeconfig /etc/kubernetes/admin.conf
+EOF
+  cat >/etc/systemd/system/coe-upload-certs.timer <<EOF
+[Unit]
+Description=hourly upload of the control-plane certificates (coe)
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=1h
+
+[Install]
+WantedBy=timers.target
+EOF
+  systemctl daemon-reload
+  systemctl enable --now coe-upload-certs.timer
+}
+
 coe_start
 k8s_prepare_node
 coe_mount_volume "$COE_ETCD_DEVICE" /var/lib/etcd
@@ -137,6 +165,7 @@ if [ "$COE_NODE_INDEX" -eq 0 ]; then
   kubeadm init --config /etc/coe/kubeadm-init.yaml --upload-certs \
     --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
   install_network
+  cert_upload_timer
   hash=sha256:$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt |
     openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
 else
