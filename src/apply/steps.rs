@@ -85,7 +85,7 @@ fn run(
             if let Some(o) = body.as_object_mut() {
                 o.remove("stack_name");
             }
-            send_update(heat, &s, &body, progress)?;
+            send_update(heat, step, &s, &body, progress)?;
             settle(heat, step, &s, progress, cancel)
         }
         StepKind::Delete => {
@@ -193,6 +193,7 @@ fn same_tags(s: &StackSummary, request: &Value) -> bool {
 /// sign of having started the update.
 fn send_update(
     heat: &Heat,
+    step: &Step,
     s: &StackSummary,
     body: &Value,
     progress: &dyn Progress,
@@ -203,7 +204,7 @@ fn send_update(
             Ok(()) => return Ok(()),
             Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Server) => {
                 progress.event(
-                    &s.stack_name,
+                    &step.cluster,
                     &format!("update request failed ({e}); checking whether Heat got it"),
                 );
                 let now = heat.summary(&s.path())?;

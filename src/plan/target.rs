@@ -36,7 +36,7 @@ pub struct Target {
     pub hidden: BTreeSet<String>,
     pub sourcemap: SourceMapFile,
     pub timeout_mins: u64,
-    /// Parameter names holding node counts, for `coe stats`.
+    /// Declared worker and master counts, for `coe stats`.
     pub node_count: u64,
     pub master_count: u64,
 }
