@@ -7,7 +7,8 @@ use super::{Outcome, Progress};
 use crate::heat::{ErrorKind, Heat, HeatError, StackSummary, stack_path};
 use crate::plan::Remote;
 use serde_json::Value;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
@@ -85,8 +86,10 @@ fn run(
             if let Some(o) = body.as_object_mut() {
                 o.remove("stack_name");
             }
-            send_update(heat, step, &s, &body, progress)?;
-            settle(heat, step, &s, progress, cancel)
+            match send_update(heat, step, &s, &body, progress, cancel)? {
+                Some(stopped) => Ok(stopped),
+                None => settle(heat, step, &s, progress, cancel),
+            }
         }
         StepKind::Delete => {
             let Some(s) = current else {
@@ -157,7 +160,7 @@ fn send_create(
                 };
             }
             Err(e) if e.kind == ErrorKind::Conflict => return Ok(None),
-            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Server) => {
+            Err(e) if e.transient() => {
                 progress.event(
                     &step.cluster,
                     &format!("create request failed ({e}); checking whether Heat got it"),
@@ -189,37 +192,95 @@ fn same_tags(s: &StackSummary, request: &Value) -> bool {
     want == have
 }
 
-/// PUT once; when the reply is lost, send again only if the stack shows no
-/// sign of having started the update.
+/// PUT once. An update must never run twice: a second PUT that reaches
+/// Heat while the first runs makes Heat cancel the first, and the stack can
+/// end UPDATE_FAILED. So after a failure coe looks at the stack and sends
+/// again only when Heat surely did not take the request (it never left, or
+/// a 503). When it may still be on its way (a gateway's 504, a reset, a
+/// timeout), coe watches the stack for it and, if it does not show, stops
+/// without sending it again. `Some` is the outcome when coe stops early.
 fn send_update(
     heat: &Heat,
     step: &Step,
     s: &StackSummary,
     body: &Value,
     progress: &dyn Progress,
-) -> Result<(), HeatError> {
+    cancel: &AtomicBool,
+) -> Result<Option<Outcome>, HeatError> {
     let mut last = None;
     for attempt in 1..=SEND_ATTEMPTS {
-        match heat.update(&s.path(), body) {
-            Ok(()) => return Ok(()),
-            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Server) => {
-                progress.event(
-                    &step.cluster,
-                    &format!("update request failed ({e}); checking whether Heat got it"),
-                );
-                let now = heat.summary(&s.path())?;
-                if now.in_progress() || now.fingerprint() != s.fingerprint() {
-                    return Ok(());
-                }
-                last = Some(e);
-                if attempt < SEND_ATTEMPTS {
-                    std::thread::sleep(heat.backoff * attempt);
-                }
-            }
+        let e = match heat.update(&s.path(), body) {
+            Ok(()) => return Ok(None),
+            Err(e) if e.transient() => e,
             Err(e) => return Err(e),
+        };
+        progress.event(
+            &step.cluster,
+            &format!("update request failed ({e}); checking whether Heat got it"),
+        );
+        if update_started(heat, s)? {
+            return Ok(None);
+        }
+        if e.may_have_acted() {
+            return watch_for_late_update(heat, step, s, progress, cancel, e);
+        }
+        last = Some(e);
+        if attempt < SEND_ATTEMPTS {
+            std::thread::sleep(heat.backoff * attempt);
         }
     }
     Err(last.expect("an attempt failed"))
+}
+
+/// Whether the stack shows an update that began after `s` was read.
+fn update_started(heat: &Heat, s: &StackSummary) -> Result<bool, HeatError> {
+    let now = heat.summary(&s.path())?;
+    Ok(now.in_progress() || now.fingerprint() != s.fingerprint())
+}
+
+/// The update may still reach Heat: follow it if it shows within
+/// `heat.landing`, otherwise fail without sending it again.
+fn watch_for_late_update(
+    heat: &Heat,
+    step: &Step,
+    s: &StackSummary,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+    failure: HeatError,
+) -> Result<Option<Outcome>, HeatError> {
+    let window = heat.landing.as_secs_f64();
+    progress.event(
+        &step.cluster,
+        &format!(
+            "no sign of the update yet, and it may still be on its way: watching the stack for up to {window:.0} s (coe never sends an update twice)"
+        ),
+    );
+    let deadline = Instant::now() + heat.landing;
+    while Instant::now() < deadline {
+        let until = (Instant::now() + heat.poll).min(deadline);
+        while Instant::now() < until {
+            if cancel.load(Ordering::SeqCst) {
+                return Ok(Some(Outcome::Interrupted {
+                    status: s.stack_status.clone(),
+                }));
+            }
+            std::thread::sleep(Duration::from_millis(50).min(heat.poll));
+        }
+        if update_started(heat, s)? {
+            progress.event(
+                &step.cluster,
+                "the update request did reach Heat; following it",
+            );
+            return Ok(None);
+        }
+    }
+    Err(HeatError {
+        message: format!(
+            "{}; the stack showed no sign of the update within {window:.0} s and coe did not send it again, because a second update while the first runs can cancel it. Run `coe plan` to see whether it landed, then `coe apply` again",
+            failure.message
+        ),
+        ..failure
+    })
 }
 
 fn settle(

@@ -70,6 +70,10 @@ pub struct CloudOpts {
     /// Seconds before the first retry; doubled after each
     #[arg(long, default_value = "0.5", hide = true, env = "COE_RETRY_BACKOFF")]
     pub retry_backoff: f64,
+    /// Seconds to watch for an update whose reply was lost, before giving up
+    /// without sending it again
+    #[arg(long, default_value = "120", hide = true, env = "COE_LANDING_WAIT")]
+    pub landing_wait: f64,
 }
 
 /// What to plan: the sources, site environments and the configuration's name.

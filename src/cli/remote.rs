@@ -105,6 +105,7 @@ pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
     heat.poll = seconds(c.poll_interval, 0.05, 60.0);
     heat.attempts = c.retry_attempts.clamp(1, 20);
     heat.backoff = seconds(c.retry_backoff, 0.0, 60.0);
+    heat.landing = seconds(c.landing_wait, 0.0, 3600.0);
     Ok(heat)
 }
 

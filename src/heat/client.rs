@@ -21,6 +21,9 @@ pub struct Heat {
     pub attempts: u32,
     /// First pause between attempts; doubled each time.
     pub backoff: Duration,
+    /// How long to watch for an update whose reply was lost on its way to
+    /// landing late, before giving up without sending it again.
+    pub landing: Duration,
 }
 
 impl fmt::Debug for Heat {
@@ -34,8 +37,12 @@ impl fmt::Debug for Heat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// No answer: refused, reset, timed out, TLS.
+    /// The request never left: connection refused, name lookup or TLS
+    /// handshake failed. Heat did not see it.
     Unreachable,
+    /// The request went out but no whole answer came back (reset, timed
+    /// out, broke off): Heat may or may not have acted on it.
+    NoAnswer,
     /// 401/403.
     Unauthorized,
     NotFound,
@@ -71,6 +78,23 @@ impl fmt::Display for HeatError {
 
 impl std::error::Error for HeatError {}
 
+impl HeatError {
+    /// A failure that may pass: no connection, no answer, or a 5xx.
+    pub fn transient(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Unreachable | ErrorKind::NoAnswer | ErrorKind::Server
+        )
+    }
+
+    /// Whether Heat may have acted on the request although it failed: true
+    /// unless it never left, or the server said it did not take it (503
+    /// Service Unavailable, which gateways send when no backend is up).
+    pub fn may_have_acted(&self) -> bool {
+        !(self.kind == ErrorKind::Unreachable || self.status == Some(503))
+    }
+}
+
 /// Whether a request may be sent again after a failure without a second effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
@@ -88,6 +112,7 @@ impl Heat {
             poll: Duration::from_secs(2),
             attempts: 5,
             backoff: Duration::from_millis(500),
+            landing: Duration::from_secs(120),
         }
     }
 
@@ -120,14 +145,16 @@ impl Heat {
             match self.send_once(&method, path, body) {
                 Ok(resp) => match self.read(resp, &call) {
                     Ok(v) => return Ok(v),
-                    Err(e) if e.kind == ErrorKind::Server || e.kind == ErrorKind::Unreachable => {
-                        last = Some(e)
-                    }
+                    Err(e) if e.transient() => last = Some(e),
                     Err(e) => return Err(e),
                 },
                 Err(e) => {
                     last = Some(HeatError {
-                        kind: ErrorKind::Unreachable,
+                        kind: if e.is_connect() {
+                            ErrorKind::Unreachable
+                        } else {
+                            ErrorKind::NoAnswer
+                        },
                         status: None,
                         call: call.clone(),
                         message: transport_message(&e, &self.base),
@@ -172,7 +199,7 @@ impl Heat {
             .and_then(|l| l.to_str().ok())
             .map(str::to_string);
         let text = resp.text().map_err(|e| HeatError {
-            kind: ErrorKind::Unreachable,
+            kind: ErrorKind::NoAnswer,
             status: Some(status.as_u16()),
             call: call.to_string(),
             message: format!("the reply broke off: {e}"),
