@@ -79,6 +79,12 @@ fn run_measured(cmd: &mut Command) -> (Vec<u8>, bool, f64, f64) {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` starts this
+    // binary without it. A measurement is not a test: then it does nothing.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("a benchmark, not a test: run it with `cargo bench --bench check`");
+        return;
+    }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
     let text = generate();

@@ -935,8 +935,8 @@ y8v1iTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCVFI6DaDBV
 
     #[test]
     fn ca_bundles() {
-        let dir = std::env::temp_dir().join(format!("coe-auth-ca-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let mut p = profile(password());
         let write = |name: &str, text: &str| {
             let path = dir.join(name);
@@ -965,7 +965,6 @@ y8v1iTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCVFI6DaDBV
         // --insecure does not read the bundle at all.
         p.insecure = true;
         assert!(http_client(&p).is_ok());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1277,48 +1277,41 @@ fn normalize_interface(raw: &str) -> Result<String, ConnectError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A private folder under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
+    struct TempDir(tempfile::TempDir);
 
     impl TempDir {
         fn new() -> TempDir {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "coe-clouds-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::SeqCst)
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
+            TempDir(
+                tempfile::Builder::new()
+                    .prefix("coe-clouds-")
+                    .tempdir()
+                    .unwrap(),
+            )
+        }
+        fn path(&self) -> &Path {
+            self.0.path()
         }
         fn write(&self, rel: &str, text: &str) -> PathBuf {
-            let path = self.0.join(rel);
+            let path = self.path().join(rel);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, text).unwrap();
             path
         }
     }
 
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     /// An environment with a private cwd and home and the given variables.
     fn env(dir: &TempDir, vars: &[(&str, &str)]) -> Env {
-        std::fs::create_dir_all(dir.0.join("cwd")).unwrap();
-        std::fs::create_dir_all(dir.0.join("home")).unwrap();
+        std::fs::create_dir_all(dir.path().join("cwd")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
         Env {
             vars: vars
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            home: Some(dir.0.join("home")),
-            cwd: dir.0.join("cwd"),
+            home: Some(dir.path().join("home")),
+            cwd: dir.path().join("cwd"),
         }
     }
 
@@ -1599,7 +1592,7 @@ clouds:
         let dir = TempDir::new();
         dir.write("home/.config/openstack/clouds.yaml", &cloud("http://home"));
         dir.write("xdg/openstack/clouds.json", r#"{"clouds": {"c": {"auth": {"auth_url": "http://xdg", "username": "u", "password": "p"}}}}"#);
-        let xdg = dir.0.join("xdg").display().to_string();
+        let xdg = dir.path().join("xdg").display().to_string();
         let vars = [("OS_CLOUD", "c"), ("XDG_CONFIG_HOME", xdg.as_str())];
         assert_eq!(url(&env(&dir, &vars)), "http://xdg/v3");
     }
@@ -1867,7 +1860,7 @@ clouds:
         let e = env(&dir, &[("OS_CLOUD", "c")]);
         let p = resolve(&CloudArgs::default(), &e).unwrap();
         assert!(p.insecure);
-        assert_eq!(p.cacert, Some(dir.0.join("cwd/ca.pem")));
+        assert_eq!(p.cacert, Some(dir.path().join("cwd/ca.pem")));
         let p = resolve(
             &CloudArgs::default(),
             &env(

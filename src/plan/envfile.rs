@@ -135,7 +135,8 @@ mod tests {
 
     #[test]
     fn registry_files_are_read_and_unknown_sections_refused() {
-        let dir = std::env::temp_dir().join(format!("coe-envfile-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         std::fs::create_dir_all(dir.join("stubs")).unwrap();
         std::fs::write(
             dir.join("stubs/s.yaml"),
@@ -160,6 +161,5 @@ mod tests {
         .unwrap();
         let err = EnvFile::load(&dir.join("missing.yaml")).unwrap_err();
         assert!(err.contains("nope.yaml"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,8 +1,11 @@
 #![allow(dead_code)]
-//! Shared by the tests that talk to the local Heat that `scripts/heat-local start` runs.
+//! Shared by the tests that talk to the local Heats that `scripts/setup-heat`
+//! (or, for one, `scripts/heat-local start`) runs.
 //!
-//! The base URL comes from `HEAT_URL` or, if unset, `target/heat-home/url`
-//! (written by `scripts/heat-local start`). `COE_SKIP_HEAT=1` skips.
+//! The base URL comes from `HEAT_URL`, else `target/heat-urls` (every Heat
+//! `scripts/setup-heat` started, one a line), else `target/heat-home/url`
+//! (written by `scripts/heat-local start`); without any, the tests fail and
+//! say how to start one.
 
 pub mod proxy;
 
@@ -10,33 +13,51 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// A bound on one request, not a measurement: generous, because the service
+/// tests run several at a time against one Heat.
+pub const TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The base URL (`http://host:port/v1/<tenant>`), or `None` when skipped.
-pub fn heat_url() -> Option<String> {
-    if std::env::var("COE_SKIP_HEAT").is_ok_and(|v| v == "1") {
-        eprintln!("skipped: COE_SKIP_HEAT=1");
-        return None;
+/// The base URL (`http://host:port/v1/<tenant>`) of a local Heat. With
+/// several, consecutive calls take turns, so tests that run at once spread
+/// over them: each Heat is one Python process that keeps one core busy.
+pub fn heat_url() -> String {
+    static TURN: AtomicUsize = AtomicUsize::new(0);
+    let urls = heat_urls();
+    urls[TURN.fetch_add(1, Ordering::Relaxed) % urls.len()].clone()
+}
+
+fn heat_urls() -> Vec<String> {
+    let clean = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.trim().trim_end_matches('/'))
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    if let Ok(url) = std::env::var("HEAT_URL") {
+        let urls = clean(&url);
+        if !urls.is_empty() {
+            return urls;
+        }
     }
-    if let Ok(url) = std::env::var("HEAT_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().trim_end_matches('/').to_string());
+    for file in ["target/heat-urls", "target/heat-home/url"] {
+        if let Ok(text) = std::fs::read_to_string(root().join(file)) {
+            let urls = clean(&text);
+            if !urls.is_empty() {
+                return urls;
+            }
+        }
     }
-    let file = root().join("target/heat-home/url");
-    match std::fs::read_to_string(&file) {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().trim_end_matches('/').to_string()),
-        _ => panic!(
-            "no local heat: HEAT_URL is unset and {} is missing; fix: run `scripts/heat-local start` (or set `COE_SKIP_HEAT=1`)",
-            file.display()
-        ),
-    }
+    panic!(
+        "no local heat: HEAT_URL is unset and neither target/heat-urls nor target/heat-home/url exists; fix: run `scripts/heat-local start`, or the whole suite with `scripts/test`"
+    )
 }
 
 pub struct Response {
@@ -108,7 +129,7 @@ pub fn unique_name(test: &str) -> String {
 
 /// Polls a stack until its status no longer ends in `_IN_PROGRESS`.
 pub fn wait_for(stack_url: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let resp = request("GET", stack_url, None);
         assert_eq!(resp.status, 200, "GET {stack_url}: {}", resp.body);
@@ -119,7 +140,7 @@ pub fn wait_for(stack_url: &str) -> Value {
         }
         assert!(
             Instant::now() < deadline,
-            "{stack_url} still {status} after 300 s"
+            "{stack_url} still {status} after 600 s"
         );
         std::thread::sleep(Duration::from_millis(100));
     }

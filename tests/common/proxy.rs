@@ -3,6 +3,10 @@
 //! connection without a reply (before or after Heat saw the request) or
 //! waits before answering. Everything else passes through unchanged.
 //!
+//! Rules can also hold a request until something else has happened (a later
+//! request answered, earlier ones answered), so a test orders events by
+//! what the proxy saw rather than by sleeping and hoping.
+//!
 //! Heat's WSGI server speaks HTTP/1.0, one request per connection, so the
 //! proxy does the same: read one request (head and `Content-Length` body),
 //! send it upstream with `Connection: close`, read the reply to the end,
@@ -19,10 +23,13 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(120);
+/// The longest a hold waits; past it the request goes on (and the test's
+/// assertions on the order of events say what went wrong).
+const HOLD_LIMIT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -36,9 +43,56 @@ pub enum Fault {
     /// Wait this long, then pass the request through.
     Delay(Duration),
     /// Answer `504 Gateway Timeout` at once, and send the request to Heat
-    /// this much later (its reply goes nowhere): a gateway that gave up
-    /// while the request was still on its way.
-    GatewayTimeout(Duration),
+    /// once the rule's hold opens (its reply goes nowhere): a gateway that
+    /// gave up while the request was still on its way.
+    GatewayTimeout,
+    /// Pass the request through (once the rule's hold opens).
+    Pass,
+}
+
+/// What a held request waits for before it goes to Heat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    /// A request matching `method` and `path` (as in [`Rule`]) that arrived
+    /// after the held one has had Heat's answer.
+    NextAnswered { method: String, path: String },
+    /// Every earlier request matching `method` and `path` has had Heat's answer.
+    EarlierAnswered { method: String, path: String },
+}
+
+impl Hold {
+    pub fn next_answered(method: &str, path: &str) -> Hold {
+        Hold::NextAnswered {
+            method: method.to_string(),
+            path: path.to_string(),
+        }
+    }
+
+    pub fn earlier_answered(method: &str, path: &str) -> Hold {
+        Hold::EarlierAnswered {
+            method: method.to_string(),
+            path: path.to_string(),
+        }
+    }
+
+    /// Whether the request at `index` of `seen` may go on.
+    fn open(&self, seen: &[Seen], index: usize) -> bool {
+        match self {
+            Hold::NextAnswered { method, path } => {
+                let probe = Rule::new(method, path);
+                seen[index + 1..]
+                    .iter()
+                    .any(|s| probe.matches(&s.method, &s.path) && s.upstream.is_some())
+            }
+            Hold::EarlierAnswered { method, path } => {
+                let probe = Rule::new(method, path);
+                seen[..index]
+                    .iter()
+                    .filter(|s| probe.matches(&s.method, &s.path) && s.forwarded())
+                    .all(|s| s.upstream.is_some())
+            }
+        }
+    }
 }
 
 /// Which requests get a fault: `method` (`*` for any) and a substring of
@@ -51,6 +105,7 @@ pub struct Rule {
     nth: usize,
     times: usize,
     fault: Fault,
+    hold: Option<Hold>,
     seen: usize,
 }
 
@@ -63,6 +118,7 @@ impl Rule {
             nth: 1,
             times: 1,
             fault: Fault::Unavailable,
+            hold: None,
             seen: 0,
         }
     }
@@ -85,6 +141,13 @@ impl Rule {
 
     pub fn fault(mut self, f: Fault) -> Rule {
         self.fault = f;
+        self
+    }
+
+    /// Holds the picked requests until `hold` opens (for `Pass`,
+    /// `GatewayTimeout` and `Delay`, which send them to Heat).
+    pub fn hold(mut self, hold: Hold) -> Rule {
+        self.hold = Some(hold);
         self
     }
 
@@ -138,13 +201,45 @@ struct State {
     seen: Vec<Seen>,
 }
 
+/// The state, and a signal for every change of it (holds wait on it).
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap()
+    }
+
+    fn set_upstream(&self, index: usize, status: Option<u16>) {
+        self.lock().seen[index].upstream = status;
+        self.changed.notify_all();
+    }
+
+    /// Waits until `hold` lets the request at `index` go on.
+    fn wait(&self, hold: &Hold, index: usize) {
+        let deadline = Instant::now() + HOLD_LIMIT;
+        let mut st = self.lock();
+        while !hold.open(&st.seen, index) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                eprintln!("proxy: {hold:?} did not open in {HOLD_LIMIT:?}; going on");
+                return;
+            }
+            st = self.changed.wait_timeout(st, left).unwrap().0;
+        }
+    }
+}
+
 pub struct Proxy {
     port: u16,
     /// `http://host:port` of Heat.
     upstream: String,
     /// The base URL's path (`/v1/admin`).
     prefix: String,
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
 }
 
@@ -158,9 +253,9 @@ impl Proxy {
         let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::new(Shared::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp, up) = (state.clone(), stop.clone(), authority.to_string());
+        let (st, sp, up) = (shared.clone(), stop.clone(), authority.to_string());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if sp.load(Ordering::SeqCst) {
@@ -175,7 +270,7 @@ impl Proxy {
             port,
             upstream: authority.to_string(),
             prefix: prefix.trim_end_matches('/').to_string(),
-            state,
+            shared,
             stop,
         }
     }
@@ -191,17 +286,17 @@ impl Proxy {
 
     /// Adds a rule; earlier rules win when several pick the same request.
     pub fn add(&self, rule: Rule) {
-        self.state.lock().unwrap().rules.push(rule);
+        self.shared.lock().rules.push(rule);
     }
 
     /// Removes every rule (requests already counted stay in the log).
     pub fn clear(&self) {
-        self.state.lock().unwrap().rules.clear();
+        self.shared.lock().rules.clear();
     }
 
     /// Every request so far, in arrival order.
     pub fn seen(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().seen.clone()
+        self.shared.lock().seen.clone()
     }
 
     /// The requests matching `method` and `path` (as in [`Rule`]).
@@ -238,7 +333,7 @@ impl Drop for Proxy {
     }
 }
 
-fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) {
+fn serve(mut client: TcpStream, upstream: &str, shared: &Shared) {
     let _ = client.set_read_timeout(Some(IO_TIMEOUT));
     let _ = client.set_write_timeout(Some(IO_TIMEOUT));
     let Some((head, body)) = read_request(&mut client) else {
@@ -247,25 +342,32 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) {
     let mut words = head.split_whitespace();
     let method = words.next().unwrap_or("").to_string();
     let path = words.next().unwrap_or("").to_string();
-    let (index, fault) = {
-        let mut st = state.lock().unwrap();
+    let (index, fault, hold) = {
+        let mut st = shared.lock();
         let mut chosen = None;
         for r in st.rules.iter_mut().filter(|r| r.matches(&method, &path)) {
             // Every matching rule counts the request; the first in its window wins.
             if let Some(f) = r.hit()
                 && chosen.is_none()
             {
-                chosen = Some(f);
+                chosen = Some((f, r.hold.clone()));
             }
         }
+        let (fault, hold) = chosen.unzip();
         st.seen.push(Seen {
             method: method.clone(),
             path: path.clone(),
             at: Instant::now(),
-            fault: chosen,
+            fault,
             upstream: None,
         });
-        (st.seen.len() - 1, chosen)
+        (st.seen.len() - 1, fault, hold.flatten())
+    };
+    shared.changed.notify_all();
+    let held = || {
+        if let Some(h) = &hold {
+            shared.wait(h, index);
+        }
     };
     match fault {
         Some(Fault::Unavailable) => html_reply(
@@ -273,23 +375,28 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) {
             "503 Service Unavailable",
             "No server is available to handle this request.",
         ),
-        Some(Fault::GatewayTimeout(after)) => {
+        Some(Fault::GatewayTimeout) => {
             html_reply(
                 client,
                 "504 Gateway Timeout",
                 "The server didn't respond in time.",
             );
-            std::thread::sleep(after);
+            held();
             let reply = forward(upstream, &head, &body);
-            state.lock().unwrap().seen[index].upstream = reply.ok().and_then(|r| status_of(&r));
+            shared.set_upstream(index, reply.ok().and_then(|r| status_of(&r)));
         }
         Some(Fault::ResetBefore) => reset(client),
         Some(Fault::Delay(d)) => {
             std::thread::sleep(d);
-            pass(client, upstream, &head, &body, state, index, false);
+            held();
+            pass(client, upstream, &head, &body, shared, index, false);
         }
-        Some(Fault::ResetAfter) => pass(client, upstream, &head, &body, state, index, true),
-        None => pass(client, upstream, &head, &body, state, index, false),
+        Some(Fault::Pass) => {
+            held();
+            pass(client, upstream, &head, &body, shared, index, false);
+        }
+        Some(Fault::ResetAfter) => pass(client, upstream, &head, &body, shared, index, true),
+        None => pass(client, upstream, &head, &body, shared, index, false),
     }
 }
 
@@ -300,7 +407,7 @@ fn pass(
     upstream: &str,
     head: &str,
     body: &[u8],
-    state: &Mutex<State>,
+    shared: &Shared,
     index: usize,
     drop_reply: bool,
 ) {
@@ -311,7 +418,7 @@ fn pass(
             return reset(client);
         }
     };
-    state.lock().unwrap().seen[index].upstream = status_of(&reply);
+    shared.set_upstream(index, status_of(&reply));
     if drop_reply {
         return reset(client);
     }

@@ -1,4 +1,4 @@
-"""Loads YAML files the way Heat does and prints them as JSON, for tests/build.rs.
+"""Loads YAML files the way Heat does and prints them as JSON, for tests/fast/build.rs.
 
 Usage: python load_yaml.py FILE...   (run with the local Heat's venv python)
 Each file is loaded with PyYAML's safe_load, with libyaml's CSafeLoader, and

@@ -70,7 +70,7 @@ PROVIDERS = {
 # Nova accepts at most 65535 bytes of base64 user data
 USER_DATA_LIMIT = 65535 * 3 // 4
 # what the templates may use of it, leaving room for labels and long names
-# (tests/heat_build.rs holds every example's resolved user data to the same)
+# (tests/services/heat_build.rs holds every example's resolved user data to the same)
 USER_DATA_BUDGET = 46 * 1024
 # RFC 2396 "uric" without "%": what an Ignition data URL may carry raw; the
 # templates' percent_encoding map encodes the other ASCII characters

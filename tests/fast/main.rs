@@ -1,0 +1,19 @@
+//! The fast tests: one binary, so a change relinks it once. They need
+//! nothing but this repository: no Python, no Heat, no network. The few
+//! that need a tool from PyPI are `#[ignore]`d with the reason and run by
+//! `scripts/test` (`cargo test -- --include-ignored`).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod architecture;
+mod build;
+mod codes;
+mod examples;
+mod fmt;
+mod golden;
+mod heat_schema;
+mod import;
+mod render;
+mod rules;
+mod syntax;

@@ -1,0 +1,343 @@
+//! `coe plan`, `apply` and `destroy` against the local real Heat, through the
+//! CLI as a user runs it: create → no changes → scale up (an in-place update
+//! of the worker group) → a new image (servers rebuilt, with the reason) →
+//! a forced failure reported at the `.coe` line behind it → a rerun that
+//! converges → destroy. Every output is searched for the test secret.
+
+use crate::common;
+
+use common::{heat_url, root, unique_name};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SECRET: &str = "TESTSECRET-grafana-7f3a9c";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+struct Scenario {
+    heat: String,
+    dir: PathBuf,
+    cluster: String,
+    /// Everything every command printed, for the secret check.
+    printed: String,
+}
+
+impl Scenario {
+    fn write(&self, image: &str, workers: u32) {
+        let text = format!(
+            r#"cloud "sandbox" {{
+  heat_template_version = wallaby
+  nova_microversion     = "2.88"
+  octavia               = true
+  image "fcos-38" {{ os_distro = "fedora-coreos" }}
+  image "fcos-39" {{ os_distro = "fedora-coreos" }}
+  flavor "m1.medium" {{ vcpus = 2  ram = 4GiB  disk = 40GiB }}
+  network "ext-net" {{ external = true }}
+  keypair "ops" {{}}
+}}
+
+template "k8s" {{
+  coe              = kubernetes
+  image            = "{image}"
+  keypair          = "ops"
+  external_network = "ext-net"
+  flavor           = "m1.medium"
+  network_driver   = calico
+  labels {{
+    grafana_admin_passwd = "{SECRET}"
+  }}
+}}
+
+cluster "{cluster}" {{
+  template     = template.k8s
+  master_count = 1
+  node_count   = {workers}
+}}
+"#,
+            cluster = self.cluster
+        );
+        std::fs::write(self.dir.join("clusters.coe"), text).unwrap();
+    }
+
+    /// The cloud and template, but no cluster.
+    fn write_without_clusters(&self) {
+        self.write("fcos-39", 2);
+        let path = self.dir.join("clusters.coe");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cut = text.find("cluster \"").unwrap();
+        std::fs::write(&path, &text[..cut]).unwrap();
+    }
+
+    fn coe(&mut self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_coe"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("COE_HEAT_URL", &self.heat)
+            .env("COE_POLL_INTERVAL", "0.2")
+            .env("CI", "1")
+            .env_remove("OS_CLOUD")
+            .output()
+            .unwrap();
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.printed.push_str(&run.stdout);
+        self.printed.push_str(&run.stderr);
+        run
+    }
+
+    fn stub_env(&self) -> String {
+        root()
+            .join("harness/heat/stub-env.yaml")
+            .display()
+            .to_string()
+    }
+
+    /// Plan output with this run's names replaced, for snapshots.
+    fn normal(&self, text: &str) -> String {
+        text.replace(&self.cluster, "CLUSTER")
+    }
+}
+
+/// An environment that makes every worker server fail: the server stub
+/// plus an OS::Heat::TestResource with `fail: true` when the server's name
+/// is a worker's.
+fn failing_env(dir: &Path) -> PathBuf {
+    let stub =
+        std::fs::read_to_string(root().join("harness/heat/stubs/OS__Nova__Server.yaml")).unwrap();
+    let mut t: Value = serde_json::from_str(&stub).unwrap();
+    t["resources"]["boom"] = serde_json::json!({
+        "type": "OS::Heat::TestResource",
+        "properties": {
+            "fail": {"contains": ["-node-", {"get_param": "name"}]},
+            "value": "worker servers fail in this test",
+        }
+    });
+    std::fs::create_dir_all(dir.join("fail")).unwrap();
+    std::fs::write(
+        dir.join("fail/OS__Nova__Server.yaml"),
+        serde_json::to_string_pretty(&t).unwrap(),
+    )
+    .unwrap();
+    let env = dir.join("fail-env.yaml");
+    std::fs::write(
+        &env,
+        "resource_registry:\n  \"OS::Nova::Server\": fail/OS__Nova__Server.yaml\n",
+    )
+    .unwrap();
+    env
+}
+
+#[test]
+#[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
+fn create_plan_scale_rebuild_fail_converge_destroy() {
+    let heat = heat_url();
+    let cluster = unique_name("apply");
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("coe-{cluster}-"))
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
+    let mut s = Scenario {
+        heat,
+        dir: dir.clone(),
+        cluster: cluster.clone(),
+        printed: String::new(),
+    };
+    let stubs = s.stub_env();
+    let e = ["-e", stubs.as_str()];
+
+    // Create.
+    s.write("fcos-38", 1);
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_create", s.normal(&r.stdout));
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("CREATE_COMPLETE"), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("{cluster}: api_address = https://")),
+        "{}",
+        r.stdout
+    );
+
+    // Right after an apply: nothing to do.
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_no_changes", s.normal(&r.stdout));
+    let r = s.coe(&[&["plan", "--json"][..], &e].concat());
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["clusters"][0]["action"], "no-change", "{doc:#}");
+    assert_eq!(doc["clusters"][0]["remote"]["status"], "CREATE_COMPLETE");
+
+    // One more worker: an in-place update of the worker group.
+    s.write("fcos-38", 2);
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_scale_up", s.normal(&r.stdout));
+    let r = s.coe(&[&["plan", "-o", "scale.json"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 0, "after the scale-up: {}{}", r.stdout, r.stderr);
+    // The saved plan was made before that apply: the stack moved since.
+    let r = s.coe(&["apply", "scale.json", "--yes"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("changed since the plan"), "{}", r.stderr);
+
+    // Scaling down names the nodes that go (planned, not applied).
+    s.write("fcos-38", 1);
+    let r = s.coe(&[&["plan"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_scale_down", s.normal(&r.stdout));
+
+    // A new image: the servers are rebuilt, and the plan says why. Saved,
+    // the plan refuses to run once the sources change.
+    s.write("fcos-39", 2);
+    let r = s.coe(&[&["plan", "--detailed-exitcode", "-o", "plan.json"][..], &e].concat());
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_new_image", s.normal(&r.stdout));
+    let saved = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+    s.printed.push_str(&saved);
+    s.write("fcos-39", 3);
+    let r = s.coe(&["apply", "plan.json", "--yes"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("compiles differently"), "{}", r.stderr);
+
+    // The same change with every worker server failing: UPDATE_FAILED,
+    // reported at the node_count line, which declares the workers.
+    s.write("fcos-39", 2);
+    let fail = failing_env(&dir);
+    let fail = fail.display().to_string();
+    let r = s.coe(&[&["apply", "--yes"][..], &e, &["-e", fail.as_str()]].concat());
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("COE0701"), "{}", r.stderr);
+    assert!(r.stderr.contains("UPDATE_FAILED"), "{}", r.stderr);
+    assert!(r.stderr.contains("workers/"), "{}", r.stderr);
+    assert!(r.stderr.contains("Test Resource failed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("clusters.coe:27:"),
+        "the failure should point at node_count (line 27): {}",
+        r.stderr
+    );
+
+    // Without the fault, a rerun converges.
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 0, "after converging: {}{}", r.stdout, r.stderr);
+
+    // list and stats see it.
+    let r = s.coe(&["list"]);
+    assert!(r.stdout.contains(&cluster), "{}", r.stdout);
+    let r = s.coe(&[&["stats"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("nodes declared 3 (1 masters, 2 workers), live 3 (1 masters, 2 workers)"),
+        "{}",
+        r.stdout
+    );
+
+    // Destroy without a terminal needs --yes.
+    let r = s.coe(&["destroy"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+
+    // A cluster no longer declared is listed, kept, and deleted only with --prune.
+    s.write_without_clusters();
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_orphan", s.normal(&r.stdout));
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("No changes"), "{}", r.stdout);
+    let r = s.coe(&[&["apply", "--yes", "--prune"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&["list"]);
+    assert!(!r.stdout.contains(&cluster), "{}", r.stdout);
+
+    assert!(
+        !s.printed.contains(SECRET),
+        "the test secret was printed somewhere"
+    );
+}
+
+/// Ctrl-C during an apply: coe stops following and exits 130, Heat
+/// finishes the create on its own, and the next plan finds nothing to do.
+#[test]
+#[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
+fn an_interrupted_apply_leaves_heat_to_finish_and_a_rerun_converges() {
+    let heat = heat_url();
+    let cluster = unique_name("sigint");
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("coe-{cluster}-"))
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
+    let mut s = Scenario {
+        heat: heat.clone(),
+        dir: dir.clone(),
+        cluster: cluster.clone(),
+        printed: String::new(),
+    };
+    s.write("fcos-38", 1);
+    let stubs = s.stub_env();
+    let child = Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["apply", "--yes", "-e", &stubs])
+        .current_dir(&dir)
+        .env("COE_HEAT_URL", &heat)
+        .env("COE_POLL_INTERVAL", "0.2")
+        .env("CI", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once Heat is creating the stack.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let stack_url = loop {
+        let list = common::request("GET", &format!("{heat}/stacks?stack_name={cluster}"), None);
+        let found = list.json()["stacks"]
+            .as_array()
+            .and_then(|a| a.first().cloned());
+        if let Some(st) = found
+            && st["stack_status"] == "CREATE_IN_PROGRESS"
+        {
+            break format!("{heat}/stacks/{cluster}/{}", st["id"].as_str().unwrap());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("still CREATE_IN_PROGRESS"), "{stderr}");
+    // While Heat is still at it, coe touches nothing.
+    let r = s.coe(&["apply", "--yes", "-e", &stubs]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("CREATE_IN_PROGRESS"), "{}", r.stdout);
+
+    let settled = common::wait_for(&stack_url);
+    assert_eq!(settled["stack_status"], "CREATE_COMPLETE", "{settled:#}");
+    let r = s.coe(&["plan", "--detailed-exitcode", "-e", &stubs]);
+    assert_eq!(r.code, 0, "after Heat finished: {}{}", r.stdout, r.stderr);
+    let r = s.coe(&["destroy", "--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
