@@ -34,6 +34,12 @@ impl StackSummary {
         self.stack_status.ends_with("_FAILED")
     }
 
+    /// Gone, although Heat still lists it for a moment as DELETE_COMPLETE
+    /// after a delete: nothing to plan against, list or prune.
+    pub fn deleted(&self) -> bool {
+        self.stack_status == "DELETE_COMPLETE"
+    }
+
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().flatten().any(|t| t == tag)
     }
@@ -177,7 +183,7 @@ impl Heat {
                 parse(v.get("stacks").cloned().unwrap_or(json!([])), "GET /stacks")?;
             let full = page.len() == 200;
             marker = page.last().map(|s| s.id.clone());
-            out.extend(page);
+            out.extend(live(page));
             if !full {
                 break;
             }
@@ -190,7 +196,7 @@ impl Heat {
         let v = self.get(&format!("/stacks?stack_name={}", encode(name)))?;
         let list: Vec<StackSummary> =
             parse(v.get("stacks").cloned().unwrap_or(json!([])), "GET /stacks")?;
-        Ok(list.into_iter().find(|s| s.stack_name == name))
+        Ok(live(list).find(|s| s.stack_name == name))
     }
 
     /// The current state of a stack by id (404 once deleted).
@@ -321,9 +327,35 @@ fn flatten(v: Value, out: &mut Vec<Value>) {
     }
 }
 
+/// The stacks of a listing that still exist.
+fn live(stacks: Vec<StackSummary>) -> impl Iterator<Item = StackSummary> {
+    stacks.into_iter().filter(|s| !s.deleted())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stacks_listed_as_delete_complete_are_gone() {
+        let stack = |name: &str, status: &str| StackSummary {
+            id: format!("id-{name}"),
+            stack_name: name.into(),
+            stack_status: status.into(),
+            stack_status_reason: None,
+            tags: None,
+            creation_time: None,
+            updated_time: None,
+        };
+        let listed = vec![
+            stack("a", "DELETE_COMPLETE"),
+            stack("b", "DELETE_IN_PROGRESS"),
+            stack("c", "DELETE_FAILED"),
+            stack("d", "CREATE_COMPLETE"),
+        ];
+        let names: Vec<String> = live(listed).map(|s| s.stack_name).collect();
+        assert_eq!(names, ["b", "c", "d"]);
+    }
 
     #[test]
     fn stack_paths_are_encoded() {
