@@ -28,6 +28,23 @@ struct Scenario {
 }
 
 impl Scenario {
+    /// A cluster under a unique name, in a directory of its own (removed
+    /// when `_tmp` drops), on one of the local Heats.
+    fn new(tag: &str) -> (Scenario, tempfile::TempDir) {
+        let cluster = unique_name(tag);
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("coe-{cluster}-"))
+            .tempdir()
+            .unwrap();
+        let s = Scenario {
+            heat: heat_url(),
+            dir: tmp.path().to_path_buf(),
+            cluster,
+            printed: String::new(),
+        };
+        (s, tmp)
+    }
+
     fn write(&self, image: &str, workers: u32) {
         let text = format!(
             r#"cloud "sandbox" {{
@@ -138,19 +155,8 @@ fn failing_env(dir: &Path) -> PathBuf {
 #[test]
 #[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
 fn create_plan_scale_rebuild_fail_converge_destroy() {
-    let heat = heat_url();
-    let cluster = unique_name("apply");
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("coe-{cluster}-"))
-        .tempdir()
-        .unwrap();
-    let dir = tmp.path().to_path_buf();
-    let mut s = Scenario {
-        heat,
-        dir: dir.clone(),
-        cluster: cluster.clone(),
-        printed: String::new(),
-    };
+    let (mut s, _tmp) = Scenario::new("apply");
+    let (dir, cluster) = (s.dir.clone(), s.cluster.clone());
     let stubs = s.stub_env();
     let e = ["-e", stubs.as_str()];
 
@@ -280,19 +286,8 @@ fn create_plan_scale_rebuild_fail_converge_destroy() {
 #[test]
 #[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
 fn an_interrupted_apply_leaves_heat_to_finish_and_a_rerun_converges() {
-    let heat = heat_url();
-    let cluster = unique_name("sigint");
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("coe-{cluster}-"))
-        .tempdir()
-        .unwrap();
-    let dir = tmp.path().to_path_buf();
-    let mut s = Scenario {
-        heat: heat.clone(),
-        dir: dir.clone(),
-        cluster: cluster.clone(),
-        printed: String::new(),
-    };
+    let (mut s, _tmp) = Scenario::new("sigint");
+    let (dir, cluster, heat) = (s.dir.clone(), s.cluster.clone(), s.heat.clone());
     s.write("fcos-38", 1);
     let stubs = s.stub_env();
     let child = Command::new(env!("CARGO_BIN_EXE_coe"))
