@@ -42,6 +42,9 @@ pub enum Outcome {
     Interrupted {
         status: String,
     },
+    /// Ctrl-C while a request whose reply was lost may still reach Heat;
+    /// it was not sent again (the reason, in words).
+    Unsure(String),
     TimedOut {
         status: String,
         minutes: u64,

@@ -64,13 +64,10 @@ fn run(
             }
             progress.started(&step.cluster, "creating");
             let request = step.request.as_ref().expect("create has a request");
-            let Some(s) = send_create(heat, step, request, progress)? else {
-                return Ok(Outcome::Refused(format!(
-                    "a stack named `{}` already exists; plan again",
-                    step.stack_name
-                )));
-            };
-            settle(heat, step, &s, progress, cancel)
+            match send_create(heat, step, request, progress, cancel)? {
+                Ok(s) => settle(heat, step, &s, progress, cancel),
+                Err(stopped) => Ok(stopped),
+            }
         }
         StepKind::Update => {
             let Some(s) = current else {
@@ -87,8 +84,8 @@ fn run(
                 o.remove("stack_name");
             }
             match send_update(heat, step, &s, &body, progress, cancel)? {
-                Some(stopped) => Ok(stopped),
-                None => settle(heat, step, &s, progress, cancel),
+                Ok(()) => settle(heat, step, &s, progress, cancel),
+                Err(stopped) => Ok(stopped),
             }
         }
         StepKind::Delete => {
@@ -121,19 +118,31 @@ fn unchanged_since_plan(step: &Step, s: &StackSummary) -> Result<(), String> {
     }
 }
 
+/// What sending a create or update came to: `Ok` to follow the stack, or
+/// the outcome to stop with.
+type Sent<T> = Result<T, Outcome>;
+
 /// POST once; when the reply is lost, look for the stack before sending
-/// again. `None` when Heat says the name is taken and it is not ours.
+/// again. A resend is harmless: if the earlier request made the stack after
+/// all, Heat refuses the name.
 fn send_create(
     heat: &Heat,
     step: &Step,
     request: &Value,
     progress: &dyn Progress,
-) -> Result<Option<StackSummary>, HeatError> {
+    cancel: &AtomicBool,
+) -> Result<Sent<StackSummary>, HeatError> {
+    let taken = || {
+        Outcome::Refused(format!(
+            "a stack named `{}` already exists; plan again",
+            step.stack_name
+        ))
+    };
     let mut last = None;
     for attempt in 1..=SEND_ATTEMPTS {
         match heat.create(request) {
             Ok(id) => {
-                return Ok(Some(StackSummary {
+                return Ok(Ok(StackSummary {
                     id,
                     stack_name: step.stack_name.clone(),
                     stack_status: "CREATE_IN_PROGRESS".into(),
@@ -154,12 +163,12 @@ fn send_create(
                             &step.cluster,
                             "the earlier create request did reach Heat; following that stack",
                         );
-                        Ok(Some(s))
+                        Ok(Ok(s))
                     }
-                    _ => Ok(None),
+                    _ => Ok(Err(taken())),
                 };
             }
-            Err(e) if e.kind == ErrorKind::Conflict => return Ok(None),
+            Err(e) if e.kind == ErrorKind::Conflict => return Ok(Err(taken())),
             Err(e) if e.transient() => {
                 progress.event(
                     &step.cluster,
@@ -167,12 +176,12 @@ fn send_create(
                 );
                 if let Some(s) = heat.find_stack(&step.stack_name)? {
                     progress.event(&step.cluster, "Heat did get it; following that stack");
-                    return Ok(Some(s));
+                    return Ok(Ok(s));
+                }
+                if attempt < SEND_ATTEMPTS && !pause(heat.backoff * attempt, cancel) {
+                    return Ok(Err(interrupted_unsure("create", &e)));
                 }
                 last = Some(e);
-                if attempt < SEND_ATTEMPTS {
-                    std::thread::sleep(heat.backoff * attempt);
-                }
             }
             Err(e) => return Err(e),
         }
@@ -195,10 +204,9 @@ fn same_tags(s: &StackSummary, request: &Value) -> bool {
 /// PUT once. An update must never run twice: a second PUT that reaches
 /// Heat while the first runs makes Heat cancel the first, and the stack can
 /// end UPDATE_FAILED. So after a failure coe looks at the stack and sends
-/// again only when Heat surely did not take the request (it never left, or
-/// a 503). When it may still be on its way (a gateway's 504, a reset, a
-/// timeout), coe watches the stack for it and, if it does not show, stops
-/// without sending it again. `Some` is the outcome when coe stops early.
+/// again only when the request surely never left. When it may still be on
+/// its way (a gateway's 504 or 503, a reset, a timeout), coe watches the
+/// stack for it and, if it does not show, stops without sending it again.
 fn send_update(
     heat: &Heat,
     step: &Step,
@@ -206,11 +214,11 @@ fn send_update(
     body: &Value,
     progress: &dyn Progress,
     cancel: &AtomicBool,
-) -> Result<Option<Outcome>, HeatError> {
+) -> Result<Sent<()>, HeatError> {
     let mut last = None;
     for attempt in 1..=SEND_ATTEMPTS {
         let e = match heat.update(&s.path(), body) {
-            Ok(()) => return Ok(None),
+            Ok(()) => return Ok(Ok(())),
             Err(e) if e.transient() => e,
             Err(e) => return Err(e),
         };
@@ -219,15 +227,17 @@ fn send_update(
             &format!("update request failed ({e}); checking whether Heat got it"),
         );
         if update_started(heat, s)? {
-            return Ok(None);
+            return Ok(Ok(()));
         }
         if e.may_have_acted() {
             return watch_for_late_update(heat, step, s, progress, cancel, e);
         }
-        last = Some(e);
-        if attempt < SEND_ATTEMPTS {
-            std::thread::sleep(heat.backoff * attempt);
+        if attempt < SEND_ATTEMPTS && !pause(heat.backoff * attempt, cancel) {
+            return Ok(Err(Outcome::Interrupted {
+                status: s.stack_status.clone(),
+            }));
         }
+        last = Some(e);
     }
     Err(last.expect("an attempt failed"))
 }
@@ -239,7 +249,9 @@ fn update_started(heat: &Heat, s: &StackSummary) -> Result<bool, HeatError> {
 }
 
 /// The update may still reach Heat: follow it if it shows within
-/// `heat.landing`, otherwise fail without sending it again.
+/// `heat.landing`, otherwise fail without sending it again. A look that
+/// fails for a moment (the gateway that lost the reply may still be
+/// flapping) counts as no sign yet.
 fn watch_for_late_update(
     heat: &Heat,
     step: &Step,
@@ -247,7 +259,7 @@ fn watch_for_late_update(
     progress: &dyn Progress,
     cancel: &AtomicBool,
     failure: HeatError,
-) -> Result<Option<Outcome>, HeatError> {
+) -> Result<Sent<()>, HeatError> {
     let window = heat.landing.as_secs_f64();
     progress.event(
         &step.cluster,
@@ -257,21 +269,23 @@ fn watch_for_late_update(
     );
     let deadline = Instant::now() + heat.landing;
     while Instant::now() < deadline {
-        let until = (Instant::now() + heat.poll).min(deadline);
-        while Instant::now() < until {
-            if cancel.load(Ordering::SeqCst) {
-                return Ok(Some(Outcome::Interrupted {
-                    status: s.stack_status.clone(),
-                }));
-            }
-            std::thread::sleep(Duration::from_millis(50).min(heat.poll));
+        let slice = heat
+            .poll
+            .min(deadline.saturating_duration_since(Instant::now()));
+        if !pause(slice, cancel) {
+            return Ok(Err(interrupted_unsure("update", &failure)));
         }
-        if update_started(heat, s)? {
-            progress.event(
-                &step.cluster,
-                "the update request did reach Heat; following it",
-            );
-            return Ok(None);
+        match update_started(heat, s) {
+            Ok(true) => {
+                progress.event(
+                    &step.cluster,
+                    "the update request did reach Heat; following it",
+                );
+                return Ok(Ok(()));
+            }
+            Ok(false) => {}
+            Err(e) if e.transient() => {}
+            Err(e) => return Err(e),
         }
     }
     Err(HeatError {
@@ -281,6 +295,28 @@ fn watch_for_late_update(
         ),
         ..failure
     })
+}
+
+/// Waits `d` in small slices; false as soon as Ctrl-C was pressed.
+fn pause(d: Duration, cancel: &AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+/// Ctrl-C while a request whose reply was lost may still reach Heat.
+fn interrupted_unsure(what: &str, failure: &HeatError) -> Outcome {
+    Outcome::Unsure(format!(
+        "interrupted after the {what} request failed ({failure}); coe did not send it again, and it may still reach Heat. Run `coe plan` to see whether it landed before applying again"
+    ))
 }
 
 fn settle(

@@ -88,10 +88,10 @@ impl HeatError {
     }
 
     /// Whether Heat may have acted on the request although it failed: true
-    /// unless it never left, or the server said it did not take it (503
-    /// Service Unavailable, which gateways send when no backend is up).
+    /// unless it never left. Even a 503 proves nothing: some gateways send
+    /// one after they passed the request on and lost the backend's reply.
     pub fn may_have_acted(&self) -> bool {
-        !(self.kind == ErrorKind::Unreachable || self.status == Some(503))
+        self.kind != ErrorKind::Unreachable
     }
 }
 
@@ -301,6 +301,24 @@ fn transport_message(e: &reqwest::Error, base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_request_that_never_left_surely_had_no_effect() {
+        let error = |kind, status| HeatError {
+            kind,
+            status,
+            call: "PUT /stacks/s/1".into(),
+            message: String::new(),
+        };
+        assert!(!error(ErrorKind::Unreachable, None).may_have_acted());
+        assert!(error(ErrorKind::NoAnswer, None).may_have_acted());
+        assert!(error(ErrorKind::NoAnswer, Some(200)).may_have_acted());
+        for status in [500, 502, 503, 504] {
+            let e = error(ErrorKind::Server, Some(status));
+            assert!(e.may_have_acted() && e.transient(), "{status}");
+        }
+        assert!(!error(ErrorKind::Rejected, Some(400)).transient());
+    }
 
     #[test]
     fn reads_heat_and_keystone_error_envelopes() {

@@ -411,11 +411,12 @@ fn requests_that_land_after_a_gateway_timeout_are_followed() {
     c.destroy();
 }
 
-/// An update whose connection is reset before any answer, and that never
-/// reached Heat: coe cannot tell it from one still on its way, so it
-/// watches the stack for the landing window, then stops with exit 1
-/// without sending it again, and says how to go on. The plan still shows
-/// the change; the next apply makes it.
+/// Updates that never reached Heat, although coe cannot know it: one
+/// whose connection is reset before any answer, one answered 503 (some
+/// gateways send that after passing the request on). coe watches the stack
+/// for the landing window, then stops with exit 1 without sending the PUT
+/// again, and says how to go on. The plan still shows the change; the next
+/// apply makes it.
 #[test]
 #[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
 fn an_update_that_may_still_land_is_never_sent_twice() {
@@ -423,37 +424,45 @@ fn an_update_that_may_still_land_is_never_sent_twice() {
     let r = c.apply(&[]);
     assert_eq!(r.code, 0, "{}", r.all());
     let path = format!("{}$", c.stack_path());
-    c.write(2);
-    c.proxy
-        .add(Rule::new("PUT", &path).fault(Fault::ResetBefore));
-    let r = c.apply(&[("COE_LANDING_WAIT", "2")]);
-    assert_eq!(r.code, 1, "{}", r.all());
-    assert!(
-        r.stderr.contains("no sign of the update yet")
-            && r.stderr
-                .contains("within 2 s and coe did not send it again")
-            && r.stderr.contains("Run `coe plan` to see whether it landed"),
-        "{}",
-        r.all()
-    );
-    assert_eq!(c.proxy.matching("PUT", &path).len(), 1);
-    assert_eq!(c.proxy.forwarded("PUT", &path), 0);
-    let r = c.plan_direct();
-    assert_eq!(r.code, 2, "the change is still to make: {}", r.all());
-    c.proxy.clear();
-    let r = c.apply(&[]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("UPDATE_COMPLETE"), "{}", r.all());
-    let r = c.plan_direct();
-    assert_eq!(r.code, 0, "{}", r.all());
+    for (workers, fault) in [(2, Fault::ResetBefore), (3, Fault::Unavailable)] {
+        c.proxy.clear();
+        let sent = c.proxy.matching("PUT", &path).len();
+        c.write(workers);
+        c.proxy.add(Rule::new("PUT", &path).fault(fault));
+        let r = c.apply(&[("COE_LANDING_WAIT", "2")]);
+        assert_eq!(r.code, 1, "{fault:?}: {}", r.all());
+        assert!(
+            r.stderr.contains("no sign of the update yet")
+                && r.stderr
+                    .contains("within 2 s and coe did not send it again")
+                && r.stderr.contains("Run `coe plan` to see whether it landed"),
+            "{fault:?}: {}",
+            r.all()
+        );
+        let puts = c.proxy.matching("PUT", &path);
+        assert_eq!(puts.len(), sent + 1, "{fault:?}: sent again: {puts:#?}");
+        assert_eq!(puts.last().unwrap().upstream, None, "{puts:#?}");
+        let r = c.plan_direct();
+        assert_eq!(
+            r.code,
+            2,
+            "{fault:?}: the change is still to make: {}",
+            r.all()
+        );
+        c.proxy.clear();
+        let r = c.apply(&[]);
+        assert_eq!(r.code, 0, "{}", r.all());
+        assert!(r.stderr.contains("UPDATE_COMPLETE"), "{}", r.all());
+        let r = c.plan_direct();
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
     c.destroy();
 }
 
 /// Replies lost after Heat acted. The create: coe looks, finds the stack
 /// Heat made, follows it, and sends nothing again; Heat has one stack. The
 /// update: the stack shows the update started, so the PUT is not sent
-/// again. Then a PUT answered 503 before Heat saw it: sent again after a
-/// look. After each, a plan straight to Heat shows no changes.
+/// again. After each, a plan straight to Heat shows no changes.
 #[test]
 #[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
 fn lost_replies_never_create_or_update_twice() {
@@ -500,18 +509,6 @@ fn lost_replies_never_create_or_update_twice() {
     let r = c.plan_direct();
     assert_eq!(r.code, 0, "a plan after the lost update: {}", r.all());
 
-    // The update is refused before Heat sees it.
-    c.proxy.clear();
-    c.write(3);
-    c.proxy.add(Rule::new("PUT", &path));
-    let r = c.apply(&[]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("UPDATE_COMPLETE"), "{}", r.all());
-    let puts = c.proxy.matching("PUT", &path);
-    assert_eq!(puts.len(), 3, "the lost one, a 503 and a resend: {puts:#?}");
-    assert_eq!(c.proxy.forwarded("PUT", &path), 2);
-    let r = c.plan_direct();
-    assert_eq!(r.code, 0, "a plan after the resent update: {}", r.all());
     assert_eq!(c.stacks().len(), 1);
     c.destroy();
 }

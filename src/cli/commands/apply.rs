@@ -257,6 +257,11 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
                     step.cluster
                 );
             }
+            Outcome::Unsure(why) => {
+                ui.finish(&step.cluster, "interrupted");
+                code = INTERRUPTED;
+                eprintln!("coe: cluster `{}`: {why}", step.cluster);
+            }
             Outcome::TimedOut { status, minutes } => {
                 ui.finish(&step.cluster, &format!("{status} after {minutes} min"));
                 code = exit::FAILED;
