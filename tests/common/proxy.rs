@@ -27,8 +27,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(120);
-/// The longest a hold waits; past it the request goes on (and the test's
-/// assertions on the order of events say what went wrong).
+/// The longest a hold waits; past it the request is reset, never sent on
+/// (and the test's assertions on the order of events say what went wrong).
 const HOLD_LIMIT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,14 +82,14 @@ impl Hold {
                 let probe = Rule::new(method, path);
                 seen[index + 1..]
                     .iter()
-                    .any(|s| probe.matches(&s.method, &s.path) && s.upstream.is_some())
+                    .any(|s| probe.matches(&s.method, &s.path) && s.done)
             }
             Hold::EarlierAnswered { method, path } => {
                 let probe = Rule::new(method, path);
                 seen[..index]
                     .iter()
-                    .filter(|s| probe.matches(&s.method, &s.path) && s.forwarded())
-                    .all(|s| s.upstream.is_some())
+                    .filter(|s| probe.matches(&s.method, &s.path))
+                    .all(|s| s.done)
             }
         }
     }
@@ -183,15 +183,20 @@ pub struct Seen {
     pub fault: Option<Fault>,
     /// Heat's status, when the request reached Heat and Heat answered.
     pub upstream: Option<u16>,
+    /// The proxy is through with it: answered, reset or given up.
+    pub done: bool,
+    /// Its hold never opened, so it was reset instead of sent to Heat.
+    pub held_back: bool,
 }
 
 impl Seen {
     /// Whether Heat got this request.
     pub fn forwarded(&self) -> bool {
-        !matches!(
-            self.fault,
-            Some(Fault::Unavailable) | Some(Fault::ResetBefore)
-        )
+        !self.held_back
+            && !matches!(
+                self.fault,
+                Some(Fault::Unavailable) | Some(Fault::ResetBefore)
+            )
     }
 }
 
@@ -206,6 +211,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
+    /// The proxy is dropped: held requests give up at once.
+    stopping: AtomicBool,
 }
 
 impl Shared {
@@ -218,18 +225,28 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// Waits until `hold` lets the request at `index` go on.
-    fn wait(&self, hold: &Hold, index: usize) {
+    /// The proxy is through with the request at `index`.
+    fn finish(&self, index: usize) {
+        self.lock().seen[index].done = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits until `hold` lets the request at `index` go on; false (and
+    /// the request marked held back) when it did not open in time or the
+    /// proxy is going away.
+    fn wait(&self, hold: &Hold, index: usize) -> bool {
         let deadline = Instant::now() + HOLD_LIMIT;
         let mut st = self.lock();
         while !hold.open(&st.seen, index) {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                eprintln!("proxy: {hold:?} did not open in {HOLD_LIMIT:?}; going on");
-                return;
+            if left.is_zero() || self.stopping.load(Ordering::SeqCst) {
+                eprintln!("proxy: {hold:?} did not open; the request is reset, not sent");
+                st.seen[index].held_back = true;
+                return false;
             }
             st = self.changed.wait_timeout(st, left).unwrap().0;
         }
+        true
     }
 }
 
@@ -328,6 +345,8 @@ impl Proxy {
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
@@ -360,15 +379,13 @@ fn serve(mut client: TcpStream, upstream: &str, shared: &Shared) {
             at: Instant::now(),
             fault,
             upstream: None,
+            done: false,
+            held_back: false,
         });
         (st.seen.len() - 1, fault, hold.flatten())
     };
     shared.changed.notify_all();
-    let held = || {
-        if let Some(h) = &hold {
-            shared.wait(h, index);
-        }
-    };
+    let held = || hold.as_ref().is_none_or(|h| shared.wait(h, index));
     match fault {
         Some(Fault::Unavailable) => html_reply(
             client,
@@ -381,23 +398,26 @@ fn serve(mut client: TcpStream, upstream: &str, shared: &Shared) {
                 "504 Gateway Timeout",
                 "The server didn't respond in time.",
             );
-            held();
-            let reply = forward(upstream, &head, &body);
-            shared.set_upstream(index, reply.ok().and_then(|r| status_of(&r)));
+            if held() {
+                let reply = forward(upstream, &head, &body);
+                shared.set_upstream(index, reply.ok().and_then(|r| status_of(&r)));
+            }
         }
         Some(Fault::ResetBefore) => reset(client),
-        Some(Fault::Delay(d)) => {
-            std::thread::sleep(d);
-            held();
-            pass(client, upstream, &head, &body, shared, index, false);
-        }
-        Some(Fault::Pass) => {
-            held();
-            pass(client, upstream, &head, &body, shared, index, false);
+        Some(f @ (Fault::Delay(_) | Fault::Pass)) => {
+            if let Fault::Delay(d) = f {
+                std::thread::sleep(d);
+            }
+            if held() {
+                pass(client, upstream, &head, &body, shared, index, false);
+            } else {
+                reset(client);
+            }
         }
         Some(Fault::ResetAfter) => pass(client, upstream, &head, &body, shared, index, true),
         None => pass(client, upstream, &head, &body, shared, index, false),
     }
+    shared.finish(index);
 }
 
 /// Sends the request to Heat and its reply back (or, with `drop_reply`,
