@@ -47,17 +47,34 @@ fn heat_urls() -> Vec<String> {
             return urls;
         }
     }
+    // A run killed before its clean-up leaves its list behind: only Heats
+    // that still listen count.
     for file in ["target/heat-urls", "target/heat-home/url"] {
         if let Ok(text) = std::fs::read_to_string(root().join(file)) {
-            let urls = clean(&text);
+            let urls: Vec<String> = clean(&text).into_iter().filter(|u| listens(u)).collect();
             if !urls.is_empty() {
                 return urls;
             }
         }
     }
     panic!(
-        "no local heat: HEAT_URL is unset and neither target/heat-urls nor target/heat-home/url exists; fix: run `scripts/heat-local start`, or the whole suite with `scripts/test`"
+        "no local heat: HEAT_URL is unset and no Heat of target/heat-urls or target/heat-home/url answers; fix: run `scripts/heat-local start`, or the whole suite with `scripts/test`"
     )
+}
+
+/// Whether something accepts connections at the host and port of `url`.
+fn listens(url: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    authority
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
 }
 
 pub struct Response {
