@@ -136,6 +136,16 @@ pub fn try_request(method: &str, url: &str, body: Option<&Value>) -> Result<Resp
     })
 }
 
+/// `coe build -o OUT examples/EXAMPLE`, as a user runs it.
+pub fn coe_build(example: &str, out: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["build", "-o"])
+        .arg(out)
+        .arg(root().join("examples").join(example))
+        .output()
+        .unwrap()
+}
+
 pub fn unique_name(test: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{build_example, root};
+use common::{build_example, coe_build, root};
 
 use coe::check::{Options, check_files};
 use coe::compile::{Bundle, compile};
@@ -292,12 +292,7 @@ fn the_seed_boot_options_reach_the_servers() {
 fn coe_build_writes_every_file_and_is_atomic() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("build");
-    let run = Command::new(env!("CARGO_BIN_EXE_coe"))
-        .args(["build", "-o"])
-        .arg(&out)
-        .arg(root().join("examples/seed-fixed"))
-        .output()
-        .unwrap();
+    let run = coe_build("seed-fixed", &out);
     assert!(
         run.status.success(),
         "{}",

@@ -238,12 +238,7 @@ fn openstack_stack_create_accepts_a_build_directory() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("build");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
-        .args(["build", "-o"])
-        .arg(&out)
-        .arg(root.join("examples/seed-fixed"))
-        .output()
-        .unwrap();
+    let run = coe_build("seed-fixed", &out);
     assert!(
         run.status.success(),
         "{}",
