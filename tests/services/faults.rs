@@ -24,6 +24,21 @@ struct Run {
 }
 
 impl Run {
+    /// A finished coe process, which must not have panicked.
+    fn of(out: std::process::Output) -> Run {
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(
+            !run.stderr.contains("internal error") && run.code != 101,
+            "coe panicked:\n{}",
+            run.all()
+        );
+        run
+    }
+
     fn all(&self) -> String {
         format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
     }
@@ -83,6 +98,12 @@ impl Case {
 
     /// Runs coe against `url` with short polls and retries.
     fn coe_at(&self, url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = self.command(url, args, env).output().unwrap();
+        Run::of(out)
+    }
+
+    /// `coe ARGS --heat-url URL` in the case's directory.
+    fn command(&self, url: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_coe"));
         cmd.args(args)
             .args(["--heat-url", url])
@@ -96,18 +117,7 @@ impl Case {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        assert!(
-            !run.stderr.contains("internal error") && run.code != 101,
-            "coe panicked:\n{}",
-            run.all()
-        );
-        run
+        cmd
     }
 
     /// `coe apply --yes -e stubs` through the proxy.
@@ -456,6 +466,70 @@ fn an_update_that_may_still_land_is_never_sent_twice() {
         let r = c.plan_direct();
         assert_eq!(r.code, 0, "{}", r.all());
     }
+    c.destroy();
+}
+
+/// Ctrl-C while coe watches for an update that may still land: exit 130,
+/// a message that says the update was not sent again and may still reach
+/// Heat, and nothing sent after the Ctrl-C.
+#[test]
+#[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
+fn ctrl_c_while_an_update_may_still_land_sends_nothing_more() {
+    let c = Case::new("intr");
+    let r = c.apply(&[]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let path = format!("{}$", c.stack_path());
+    c.proxy.clear();
+    c.write(2);
+    c.proxy
+        .add(Rule::new("PUT", &path).fault(Fault::ResetBefore));
+    let stubs = stub_env();
+    let child = c
+        .command(
+            &c.proxy.url(),
+            &["apply", "--yes", "-e", &stubs],
+            &[("COE_LANDING_WAIT", "600")],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // coe watches once the reset PUT is followed by a finished look at the stack.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let seen = c.proxy.seen();
+        let watching = seen
+            .iter()
+            .position(|s| s.method == "PUT")
+            .is_some_and(|i| {
+                seen[i + 1..]
+                    .iter()
+                    .any(|s| s.method == "GET" && path_matches(&path, &s.path) && s.done)
+            });
+        if watching {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "coe never started watching: {seen:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let r = Run::of(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("coe did not send it again, and it may still reach Heat")
+            && r.stderr.contains("Run `coe plan` to see whether it landed"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(c.proxy.matching("PUT", &path).len(), 1, "sent after Ctrl-C");
+    c.proxy.clear();
+    let r = c.apply(&[]);
+    assert_eq!(r.code, 0, "{}", r.all());
     c.destroy();
 }
 
