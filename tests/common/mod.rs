@@ -136,14 +136,19 @@ pub fn try_request(method: &str, url: &str, body: Option<&Value>) -> Result<Resp
     })
 }
 
-/// `coe build -o OUT examples/EXAMPLE`, as a user runs it.
-pub fn coe_build(example: &str, out: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
+/// `coe build -o OUT examples/EXAMPLE`, as a user runs it; it must succeed.
+pub fn coe_build(example: &str, out: &Path) {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
         .args(["build", "-o"])
         .arg(out)
         .arg(root().join("examples").join(example))
         .output()
-        .unwrap()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
 }
 
 pub fn unique_name(test: &str) -> String {
