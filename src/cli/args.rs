@@ -85,7 +85,7 @@ pub struct TargetOpts {
     /// Only these clusters (repeatable)
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
-    /// Name of this configuration in stack tags (default: its directory or file name)
+    /// Name of this configuration in stack tags (default: its directory's name)
     #[arg(long)]
     pub config_name: Option<String>,
 }
@@ -110,9 +110,13 @@ pub struct PlanArgs {
     /// Exit 0 for no changes, 2 for changes, 1 for errors
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Also delete managed stacks whose cluster is no longer declared
+    /// Also delete this configuration's stacks whose cluster is no longer declared
+    /// (needs the whole configuration)
     #[arg(long)]
     pub prune: bool,
+    /// Take over stacks that another configuration owns (their tags say which)
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -126,9 +130,13 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Also delete managed stacks whose cluster is no longer declared
+    /// Also delete this configuration's stacks whose cluster is no longer declared
+    /// (needs the whole configuration)
     #[arg(long)]
     pub prune: bool,
+    /// Take over stacks that another configuration owns (their tags say which)
+    #[arg(long)]
+    pub adopt: bool,
     /// Clusters changed at the same time
     #[arg(long, default_value = "4")]
     pub parallel: usize,
@@ -139,12 +147,13 @@ pub struct ApplyArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct DestroyArgs {
-    /// Clusters to destroy (default: every cluster of the configuration)
+    /// The configuration: a directory, or files of it to narrow to their
+    /// clusters (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    /// Only these clusters (repeatable); also works for clusters no longer declared
+    #[arg(long = "cluster")]
     pub clusters: Vec<String>,
-    /// The configuration (file or directory; default: the current directory)
-    #[arg(long, default_value = ".")]
-    pub path: PathBuf,
-    /// Name of the configuration in stack tags (default: its directory or file name)
+    /// Name of the configuration in stack tags (default: its directory's name)
     #[arg(long)]
     pub config_name: Option<String>,
     #[command(flatten)]

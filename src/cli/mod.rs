@@ -4,6 +4,8 @@
 mod args;
 mod cloud;
 mod commands;
+mod configuration;
+mod error;
 mod inputs;
 mod remote;
 
@@ -23,11 +25,13 @@ pub fn main() -> i32 {
         eprintln!("coe: internal error: {info}");
         eprintln!("this is a bug in coe; please report it with the input that caused it");
     }));
+    // Under `plan --detailed-exitcode`, 2 means "changes": no error may use it.
+    let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
     let args = match args::Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {
             let code = if e.use_stderr() {
-                exit::USAGE
+                error::code(error::Kind::Usage, detailed)
             } else {
                 exit::OK
             };
@@ -39,7 +43,7 @@ pub fn main() -> i32 {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("coe: error: {e}");
-            exit::USAGE
+            e.exit_code(detailed)
         }
         Err(_) => exit::INTERNAL,
     }

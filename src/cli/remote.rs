@@ -3,6 +3,8 @@
 
 use crate::check::{self, Options};
 use crate::cli::args::{CloudOpts, TargetOpts};
+use crate::cli::configuration::Configuration;
+use crate::cli::error::{Error, unknown_cluster};
 use crate::cli::exit;
 use crate::compile;
 use crate::diag::render;
@@ -11,97 +13,98 @@ use crate::plan::envfile::EnvFile;
 use crate::plan::{self, Target};
 use crate::source::SourceMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// Checked and compiled sources, ready to plan.
 pub struct Prepared {
     pub sources: SourceMap,
+    /// The clusters in scope, as apply will send them.
     pub targets: Vec<Target>,
     pub config: String,
     pub paths: Vec<PathBuf>,
     pub env_files: Vec<PathBuf>,
+    /// The stack names of every declared cluster when the run covers the
+    /// whole configuration; `None` when `--cluster` or a file narrowed it,
+    /// and stacks outside the scope are neither planned nor pruned.
+    pub declared: Option<Vec<String>>,
 }
 
 /// Checks and compiles; prints diagnostics and returns the exit code when
 /// the configuration has errors.
-pub fn prepare(paths: &[PathBuf], t: &TargetOpts) -> Result<Result<Prepared, i32>, String> {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths.to_vec()
-    };
-    let config = match &t.config_name {
-        Some(c) => c.clone(),
-        None => config_name(&paths[0]),
-    };
-    if config.is_empty()
-        || !config
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(format!(
-            "configuration name `{config}` must be letters, digits, `-`, `_` or `.`; give one with --config-name"
-        ));
-    }
+pub fn prepare(paths: &[PathBuf], t: &TargetOpts) -> Result<Result<Prepared, i32>, Error> {
+    let conf = Configuration::of(paths, t.config_name.as_deref())?;
     let envs = t
         .env_files
         .iter()
         .map(|p| EnvFile::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let (mut sources, ids) = super::commands::load(&paths)?;
+    let (mut sources, ids) = super::commands::load(&conf.files)?;
     let checked = check::check_files(&mut sources, &ids, &Options::default());
     let color = super::commands::use_color(crate::cli::args::Color::Auto);
-    let bundles = match compile::compile_only(&checked, &sources, &t.clusters) {
-        Ok(b) => b,
-        Err(diags) => {
-            eprint!("{}", render::human::render(&sources, &diags, color));
-            eprintln!("{}", render::human::summary(&diags));
-            return Ok(Err(exit::FAILED));
-        }
-    };
+    let in_files = conf.clusters_in_scope(&checked.model, &sources);
     for name in &t.clusters {
-        if !bundles.iter().any(|b| &b.cluster == name) {
-            return Err(format!("no cluster named `{name}`"));
+        if !in_files.contains(&name.as_str()) {
+            return Err(unknown_cluster(name, in_files.iter().copied()));
         }
     }
-    let targets = plan::targets(&bundles, &envs, &config)?;
+    let narrowed = !t.clusters.is_empty() || conf.only_files.is_some();
+    let scope: Vec<String> = if t.clusters.is_empty() {
+        in_files.iter().map(|n| n.to_string()).collect()
+    } else {
+        t.clusters.clone()
+    };
+    let declared = (!narrowed).then(|| {
+        checked
+            .model
+            .clusters
+            .iter()
+            .filter_map(|c| c.effective.as_ref().map(|e| e.stack_name.clone()))
+            .collect()
+    });
+    let bundles = if scope.is_empty() {
+        Vec::new()
+    } else {
+        match compile::compile_only(&checked, &sources, &scope) {
+            Ok(b) => b,
+            Err(diags) => {
+                eprint!("{}", render::human::render(&sources, &diags, color));
+                eprintln!("{}", render::human::summary(&diags));
+                return Ok(Err(exit::FAILED));
+            }
+        }
+    };
+    let targets = plan::targets(&bundles, &envs, &conf.name)?;
     Ok(Ok(Prepared {
         sources,
         targets,
-        config,
-        paths,
+        config: conf.name,
+        paths: paths.to_vec(),
         env_files: t.env_files.clone(),
+        declared,
     }))
 }
 
-/// The default configuration name: the directory's name, or the file's stem.
-pub fn config_name(path: &Path) -> String {
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let name = if abs.is_dir() {
-        abs.file_name()
-    } else {
-        abs.file_stem()
-    };
-    name.map(|n| {
-        n.to_string_lossy()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect()
+/// The plan's options for this run. `--prune` needs the whole
+/// configuration: a narrowed run cannot tell a cluster left out from one no
+/// longer declared.
+pub fn plan_options(p: &Prepared, prune: bool, adopt: bool) -> Result<plan::Options, Error> {
+    if prune && p.declared.is_none() {
+        return Err(Error::usage(
+            "--prune deletes the stacks of clusters no longer declared, so it needs the whole configuration: give the directory and no --cluster",
+        ));
+    }
+    Ok(plan::Options {
+        prune,
+        adopt,
+        declared: p.declared.clone(),
     })
-    .unwrap_or_default()
 }
 
 /// Reaches Heat: `--heat-url` directly, or through Keystone.
-pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
-    let mut heat = super::cloud::connect(c)?;
+pub fn connect(c: &CloudOpts) -> Result<Heat, Error> {
+    let mut heat = super::cloud::connect(c).map_err(Error::failed)?;
     heat.poll = seconds(c.poll_interval, 0.05, 60.0);
     heat.attempts = c.retry_attempts.clamp(1, 20);
     heat.backoff = seconds(c.retry_backoff, 0.0, 60.0);

@@ -2,7 +2,7 @@
 //! request, and explain the difference.
 
 use super::analyze::{self, Effect, Side};
-use super::target::{HIDDEN_TAG_PREFIX, Target, effective_params};
+use super::target::{CONFIG_TAG_PREFIX, HIDDEN_TAG_PREFIX, Target, effective_params};
 use super::{
     Action, ClusterPlan, FileChange, FileStatus, HeatPreview, ParamChange, Remote, digest,
 };
@@ -11,7 +11,12 @@ use crate::heat::{ErrorKind, Heat, HeatError, Stored};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub fn plan_one(heat: &Heat, t: &Target) -> Result<ClusterPlan, HeatError> {
+pub fn plan_one(
+    heat: &Heat,
+    t: &Target,
+    config: &str,
+    adopt: bool,
+) -> Result<ClusterPlan, HeatError> {
     let mut p = ClusterPlan {
         cluster: t.cluster.clone(),
         stack_name: t.stack_name.clone(),
@@ -40,6 +45,24 @@ pub fn plan_one(heat: &Heat, t: &Target) -> Result<ClusterPlan, HeatError> {
         );
         return Ok(p);
     }
+    let owner = stack
+        .tags
+        .iter()
+        .flatten()
+        .find_map(|t| t.strip_prefix(CONFIG_TAG_PREFIX));
+    if let Some(owner) = owner.filter(|o| *o != config) {
+        if !adopt {
+            p.action = Action::Blocked;
+            p.reason = format!(
+                "stack `{}` is owned by configuration `{owner}`; apply with --adopt to take it over",
+                t.stack_name
+            );
+            return Ok(p);
+        }
+        p.other.push(format!(
+            "adopted: configuration `{owner}` owns the stack now; apply makes it `{config}`'s"
+        ));
+    }
     if stack.in_progress() {
         p.action = Action::Blocked;
         p.reason = format!(
@@ -53,7 +76,8 @@ pub fn plan_one(heat: &Heat, t: &Target) -> Result<ClusterPlan, HeatError> {
     let old_env = stored.environment.as_object().cloned().unwrap_or_default();
     p.parameters = param_changes(&old_env, &new.env, &t.hidden, &stored.tags, t);
     p.files = file_changes(&stored, &new);
-    p.other = other_changes(&stored, &old_env, &new.env, t);
+    p.other
+        .extend(other_changes(&stored, &old_env, &new.env, t));
     if p.parameters.is_empty() && p.files.is_empty() && p.other.is_empty() {
         if stack.failed() {
             p.action = Action::Update;

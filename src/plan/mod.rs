@@ -158,6 +158,13 @@ impl Plan {
 
 pub struct Options {
     pub prune: bool,
+    /// Take over stacks another configuration owns.
+    pub adopt: bool,
+    /// The stack names of every declared cluster, when the run covers the
+    /// whole configuration. `None` when it was narrowed (`--cluster`, a
+    /// file): stacks outside the scope are then not looked at, so a
+    /// cluster left out is never taken for one no longer declared.
+    pub declared: Option<Vec<String>>,
 }
 
 /// Plans every target against what Heat has.
@@ -169,22 +176,25 @@ pub fn plan(
 ) -> Result<Plan, HeatError> {
     let mut clusters = Vec::new();
     for t in targets {
-        clusters.push(compare::plan_one(heat, t)?);
+        clusters.push(compare::plan_one(heat, t, config, opts.adopt)?);
     }
-    let managed = heat.list_stacks(&[&config_tag(config)])?;
-    let orphans = managed
-        .iter()
-        .filter(|s| !targets.iter().any(|t| t.stack_name == s.stack_name))
-        .map(|s| Orphan {
-            stack_name: s.stack_name.clone(),
-            remote: Remote::from(s),
-            action: if opts.prune {
-                Action::Delete
-            } else {
-                Action::NoChange
-            },
-        })
-        .collect();
+    let orphans = match &opts.declared {
+        None => Vec::new(),
+        Some(declared) => heat
+            .list_stacks(&[&config_tag(config)])?
+            .iter()
+            .filter(|s| !declared.contains(&s.stack_name))
+            .map(|s| Orphan {
+                stack_name: s.stack_name.clone(),
+                remote: Remote::from(s),
+                action: if opts.prune {
+                    Action::Delete
+                } else {
+                    Action::NoChange
+                },
+            })
+            .collect(),
+    };
     Ok(Plan {
         format_version: FORMAT_VERSION,
         heat_url: heat.base().to_string(),

@@ -16,4 +16,5 @@ mod heat_schema;
 mod import;
 mod render;
 mod rules;
+mod scope;
 mod syntax;

@@ -2,11 +2,12 @@
 
 use crate::apply::{self, Outcome, Step, StepKind};
 use crate::cli::args::{ApplyArgs, TargetOpts};
+use crate::cli::error::Error;
 use crate::cli::exit;
-use crate::cli::remote::{Prepared, Ui, confirm, connect, prepare};
+use crate::cli::remote::{Prepared, Ui, confirm, connect, plan_options, prepare};
 use crate::diag::{Code, Diagnostic, render};
 use crate::heat::Heat;
-use crate::plan::{self, Action, Options, SavedPlan, ShowOptions, Target, digest};
+use crate::plan::{self, Action, SavedPlan, ShowOptions, Target, digest};
 use crate::source::{SourceMap, Span};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,9 +16,10 @@ const INTERRUPTED: i32 = 130;
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
-pub fn run(a: ApplyArgs) -> Result<i32, String> {
+pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
     let saved = match a.paths.as_slice() {
         [one] if one.extension().is_some_and(|x| x == "json") && one.is_file() => {
+            refuse_planning_flags(&a)?;
             let text = std::fs::read_to_string(one)
                 .map_err(|e| format!("cannot read `{}`: {e}", one.display()))?;
             Some(SavedPlan::parse(&text).map_err(|e| format!("{}: {e}", one.display()))?)
@@ -53,14 +55,14 @@ pub fn run(a: ApplyArgs) -> Result<i32, String> {
 
 type Ready = (Prepared, Heat, Vec<Step>);
 
-fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, String> {
+fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
     let p = match prepare(&a.paths, &a.target)? {
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
+    let options = plan_options(&p, a.prune, a.adopt)?;
     let heat = connect(&a.cloud)?;
-    let plan = plan::plan(&heat, &p.targets, &p.config, &Options { prune: a.prune })
-        .map_err(|e| e.to_string())?;
+    let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
     if plan.blocked().count() > 0 {
         eprintln!(
@@ -94,7 +96,25 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, String> {
 
 /// A saved plan runs only if the sources still compile to the same
 /// requests and the stacks did not move (the steps check the latter).
-fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, String> {
+/// A saved plan already fixed what to plan: flags that shape a plan would
+/// be ignored, so they are refused.
+fn refuse_planning_flags(a: &ApplyArgs) -> Result<(), Error> {
+    let planning_flags = [
+        ("--cluster", !a.target.clusters.is_empty()),
+        ("-e", !a.target.env_files.is_empty()),
+        ("--config-name", a.target.config_name.is_some()),
+        ("--prune", a.prune),
+        ("--adopt", a.adopt),
+    ];
+    if let Some((flag, _)) = planning_flags.iter().find(|(_, given)| *given) {
+        return Err(Error::usage(format!(
+            "{flag} shapes a plan, and a saved plan is already made: give it to `coe plan ... -o plan.json` instead"
+        )));
+    }
+    Ok(())
+}
+
+fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> {
     let opts = TargetOpts {
         env_files: s.env_files.clone(),
         clusters: s.clusters.iter().map(|c| c.cluster.clone()).collect(),
@@ -106,29 +126,29 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, String>
     };
     let heat = connect(&a.cloud)?;
     if heat.base() != s.heat_url {
-        return Err(format!(
+        return Err(Error::failed(format!(
             "the plan was made against {}, but this is {}; plan again for this cloud",
             s.heat_url,
             heat.base()
-        ));
+        )));
     }
     let mut steps = Vec::new();
     for c in &s.clusters {
         let t = target(&p, &c.cluster);
         if digest(&t.request) != c.request_digest {
-            return Err(format!(
+            return Err(Error::failed(format!(
                 "cluster `{}` compiles differently than when the plan was made (sources or environment files changed); plan again",
                 c.cluster
-            ));
+            )));
         }
         let kind = match c.action {
             Action::Create => StepKind::Create,
             Action::Update | Action::Replace => StepKind::Update,
             Action::Blocked => {
-                return Err(format!(
+                return Err(Error::failed(format!(
                     "the plan has cluster `{}` blocked; plan again",
                     c.cluster
-                ));
+                )));
             }
             _ => continue,
         };

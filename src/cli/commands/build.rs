@@ -7,7 +7,7 @@ use crate::compile;
 use crate::diag::render;
 use std::path::Path;
 
-pub fn run(a: BuildArgs) -> Result<i32, String> {
+pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
     let (mut sources, ids) = super::check::load(&a.paths)?;
     let checked = check::check_files(&mut sources, &ids, &Options::default());
     let warnings: Vec<_> = checked
@@ -30,7 +30,10 @@ pub fn run(a: BuildArgs) -> Result<i32, String> {
     }
     for name in &a.clusters {
         if !bundles.iter().any(|b| &b.cluster == name) {
-            return Err(format!("no cluster named `{name}`"));
+            return Err(crate::cli::error::unknown_cluster(
+                name,
+                bundles.iter().map(|b| b.cluster.as_str()),
+            ));
         }
     }
     let selected: Vec<_> = bundles

@@ -35,7 +35,7 @@ pub fn use_color(choice: Color) -> bool {
     }
 }
 
-pub fn run(a: CheckArgs) -> Result<i32, String> {
+pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
     let (mut sources, ids) = load(&a.paths)?;
     let options = Options {
         deny_unknown_labels: a.deny_unknown_labels,

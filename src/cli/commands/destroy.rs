@@ -1,24 +1,40 @@
-//! `coe destroy [CLUSTER...]`: delete clusters' stacks and wait until they are gone.
+//! `coe destroy [PATH...] [--cluster NAME...]`: delete clusters' stacks and wait until they are gone.
 
 use crate::apply::{self, Step, StepKind};
+use crate::check;
 use crate::cli::args::DestroyArgs;
+use crate::cli::configuration::Configuration;
+use crate::cli::error::{Error, unknown_cluster};
 use crate::cli::exit;
-use crate::cli::remote::{Prepared, Ui, config_name, confirm, connect};
+use crate::cli::remote::{Prepared, Ui, confirm, connect};
 use crate::compile::MANAGED_TAG;
 use crate::plan::{Remote, config_tag};
 use std::sync::atomic::AtomicBool;
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
-pub fn run(a: DestroyArgs) -> Result<i32, String> {
-    let config = a
-        .config_name
-        .clone()
-        .unwrap_or_else(|| config_name(&a.path));
+pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
+    let conf = Configuration::of(&a.paths, a.config_name.as_deref())?;
+    let config = conf.name.clone();
+    // A file narrows destroy to the clusters it declares.
+    let mut only = a.clusters.clone();
+    if only.is_empty() && conf.only_files.is_some() {
+        let (mut sources, ids) = super::load(&conf.files)?;
+        let checked = check::check_files(&mut sources, &ids, &check::Options::default());
+        only = conf
+            .clusters_in_scope(&checked.model, &sources)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if only.is_empty() {
+            return Err(Error::usage(format!(
+                "the files given declare no clusters; give `{}` to destroy the whole configuration",
+                conf.dir.display()
+            )));
+        }
+    }
     let heat = connect(&a.cloud)?;
-    let stacks = heat
-        .list_stacks(&[MANAGED_TAG, &config_tag(&config)])
-        .map_err(|e| e.to_string())?;
+    let stacks = heat.list_stacks(&[MANAGED_TAG, &config_tag(&config)])?;
     let cluster_of = |s: &crate::heat::StackSummary| {
         s.tags
             .iter()
@@ -27,16 +43,19 @@ pub fn run(a: DestroyArgs) -> Result<i32, String> {
             .unwrap_or(&s.stack_name)
             .to_string()
     };
+    let live: Vec<String> = stacks.iter().map(cluster_of).collect();
     for name in &a.clusters {
-        if !stacks.iter().any(|s| &cluster_of(s) == name) {
-            return Err(format!(
-                "no stack of cluster `{name}` in configuration `{config}` (see `coe list`)"
-            ));
+        if !live.contains(name) {
+            let e = unknown_cluster(name, live.iter().map(String::as_str));
+            return Err(Error::usage(format!(
+                "{} among the stacks of configuration `{config}` (see `coe list`)",
+                e.message
+            )));
         }
     }
     let chosen: Vec<_> = stacks
         .iter()
-        .filter(|s| a.clusters.is_empty() || a.clusters.contains(&cluster_of(s)))
+        .filter(|s| only.is_empty() || only.contains(&cluster_of(s)))
         .collect();
     if chosen.is_empty() {
         println!("No stacks of configuration `{config}` to destroy.");
@@ -79,6 +98,7 @@ pub fn run(a: DestroyArgs) -> Result<i32, String> {
         config,
         paths: Vec::new(),
         env_files: Vec::new(),
+        declared: None,
     };
     Ok(super::apply::report(&empty, &ui, &results, "Destroy"))
 }

@@ -4,7 +4,7 @@ use crate::cli::args::ExplainArgs;
 use crate::cli::exit;
 use crate::diag::{CODES, parse_code};
 
-pub fn run(a: ExplainArgs) -> Result<i32, String> {
+pub fn run(a: ExplainArgs) -> crate::cli::error::Outcome {
     if a.list || a.code.is_none() {
         for c in CODES {
             println!(

@@ -10,7 +10,7 @@ use crate::source::{SourceFile, SourceMap};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-pub fn run(a: FmtArgs) -> Result<i32, String> {
+pub fn run(a: FmtArgs) -> crate::cli::error::Outcome {
     let files = coe_files(&a.paths)?;
     let mut code = exit::OK;
     let mut out = std::io::stdout().lock();

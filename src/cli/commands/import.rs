@@ -7,7 +7,7 @@ use crate::import::{Input, import};
 use std::io::{Read, Write};
 use std::path::Path;
 
-pub fn run(a: ImportArgs) -> Result<i32, String> {
+pub fn run(a: ImportArgs) -> crate::cli::error::Outcome {
     let mut inputs = Vec::new();
     let mut stdin_read = false;
     for f in &a.files {

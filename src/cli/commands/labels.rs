@@ -5,7 +5,7 @@ use crate::cli::args::LabelsArgs;
 use crate::cli::exit;
 use crate::diag::render;
 
-pub fn run(a: LabelsArgs) -> Result<i32, String> {
+pub fn run(a: LabelsArgs) -> crate::cli::error::Outcome {
     let (mut sources, ids) = super::check::load(&a.paths)?;
     let checked = check::check_files(&mut sources, &ids, &Options::default());
     let errors: Vec<_> = checked
@@ -63,7 +63,8 @@ pub fn run(a: LabelsArgs) -> Result<i32, String> {
         println!("{}", serde_json::to_string_pretty(&json).expect("json"));
     }
     if let Some(name) = a.cluster.filter(|_| !found) {
-        return Err(format!("no cluster named `{name}`"));
+        let names = checked.model.clusters.iter().map(|c| c.name.as_str());
+        return Err(crate::cli::error::unknown_cluster(&name, names));
     }
     Ok(exit::OK)
 }

@@ -6,11 +6,9 @@ use crate::cli::remote::connect;
 use crate::compile::MANAGED_TAG;
 use crate::plan::CONFIG_TAG_PREFIX;
 
-pub fn run(a: ListArgs) -> Result<i32, String> {
+pub fn run(a: ListArgs) -> crate::cli::error::Outcome {
     let heat = connect(&a.cloud)?;
-    let stacks = heat
-        .list_stacks(&[MANAGED_TAG])
-        .map_err(|e| e.to_string())?;
+    let stacks = heat.list_stacks(&[MANAGED_TAG])?;
     let tag = |s: &crate::heat::StackSummary, prefix: &str| {
         s.tags
             .iter()

@@ -16,7 +16,7 @@ pub use check::{load, use_color};
 
 use super::args::{Cli, Command};
 
-pub fn run(cli: Cli) -> Result<i32, String> {
+pub fn run(cli: Cli) -> crate::cli::error::Outcome {
     match cli.command {
         Command::Build(a) => build::run(a),
         Command::Check(a) => check::run(a),

@@ -2,20 +2,20 @@
 
 use crate::cli::args::PlanArgs;
 use crate::cli::exit;
-use crate::cli::remote::{connect, prepare};
-use crate::plan::{self, Options, SavedPlan, ShowOptions};
+use crate::cli::remote::{connect, plan_options, prepare};
+use crate::plan::{self, SavedPlan, ShowOptions};
 
 /// `--detailed-exitcode`: changes are present.
 const CHANGES: i32 = 2;
 
-pub fn run(a: PlanArgs) -> Result<i32, String> {
+pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
     let p = match prepare(&a.paths, &a.target)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let options = plan_options(&p, a.prune, a.adopt)?;
     let heat = connect(&a.cloud)?;
-    let plan = plan::plan(&heat, &p.targets, &p.config, &Options { prune: a.prune })
-        .map_err(|e| e.to_string())?;
+    let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     if a.json {
         println!(
             "{}",

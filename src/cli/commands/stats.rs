@@ -5,7 +5,7 @@ use crate::cli::exit;
 use crate::cli::remote::{connect, prepare};
 use serde_json::Value;
 
-pub fn run(a: StatsArgs) -> Result<i32, String> {
+pub fn run(a: StatsArgs) -> crate::cli::error::Outcome {
     let p = match prepare(&a.paths, &a.target)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
@@ -14,11 +14,11 @@ pub fn run(a: StatsArgs) -> Result<i32, String> {
     let mut rows = Vec::new();
     let mut totals = [0u64; 4];
     for t in &p.targets {
-        let live = heat.find_stack(&t.stack_name).map_err(|e| e.to_string())?;
+        let live = heat.find_stack(&t.stack_name)?;
         let (status, masters, workers) = match &live {
             None => ("absent".to_string(), None, None),
             Some(s) => {
-                let stack = heat.show(&s.path()).map_err(|e| e.to_string())?;
+                let stack = heat.show(&s.path())?;
                 let param = |n: &str| {
                     stack
                         .pointer(&format!("/parameters/{n}"))

@@ -1,0 +1,114 @@
+//! What a cloud command works on and how it ends, before it reaches any
+//! cloud: the scope flags, the configuration's identity, and exit codes a
+//! CI job can gate on (Terraform's: 0 none, 1 error, 2 changes).
+
+use crate::common::root;
+use std::process::{Command, Output};
+
+/// A port where nothing listens: every cloud request fails at once.
+const DEAD_HEAT: &str = "http://127.0.0.1:9/v1/admin";
+
+fn coe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(args)
+        .current_dir(root())
+        .env("COE_HEAT_URL", DEAD_HEAT)
+        .env("COE_RETRY_ATTEMPTS", "1")
+        .env_remove("OS_CLOUD")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn an_unreachable_cloud_is_an_error_never_changes() {
+    for extra in [&[][..], &["--detailed-exitcode"][..]] {
+        let o = coe(&[&["plan", "examples/swarm-mode"][..], extra].concat());
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("127.0.0.1:9"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn under_detailed_exitcode_no_error_exits_2() {
+    let cases: [&[&str]; 4] = [
+        &["plan", "--detailed-exitcode", "--no-such-flag"],
+        &["plan", "--detailed-exitcode", "examples/nowhere"],
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--cluster",
+            "swarm",
+            "examples/swarm-mode",
+        ],
+        &["plan", "--detailed-exitcode", "examples/broken/COE0001.coe"],
+    ];
+    for args in cases {
+        let o = coe(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn an_unknown_cluster_gets_a_did_you_mean_and_exit_2() {
+    let o = coe(&["plan", "--cluster", "swarm-2", "examples/swarm-mode"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no cluster named `swarm-2`; did you mean `swarm-1`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = coe(&["plan", "--cluster", "zzz", "examples/swarm-mode"]);
+    assert!(stderr(&o).contains("declared: swarm-1"), "{}", stderr(&o));
+}
+
+#[test]
+fn prune_needs_the_whole_configuration() {
+    for args in [
+        &[
+            "plan",
+            "--prune",
+            "--cluster",
+            "swarm-1",
+            "examples/swarm-mode",
+        ][..],
+        &["plan", "--prune", "examples/swarm-mode/cluster.coe"][..],
+    ] {
+        let o = coe(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("needs the whole configuration"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn one_run_is_one_configuration() {
+    let o = coe(&["plan", "examples/swarm-mode", "examples/mesos/cluster.coe"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("are two configurations"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_saved_plan_takes_no_planning_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let saved = tmp.path().join("plan.json");
+    std::fs::write(&saved, "{}").unwrap();
+    let saved = saved.display().to_string();
+    let o = coe(&["apply", &saved, "--prune"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--prune shapes a plan"),
+        "{}",
+        stderr(&o)
+    );
+}
