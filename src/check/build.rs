@@ -565,6 +565,26 @@ fn effective(
         .int("docker_volume_size")
         .or_else(|| tf.int("docker_volume_size"))
         .map(|(n, span)| Spanned::new(n, span));
+    // A cluster's value, else its template's (explicit or the default).
+    let inherited = |key: &str| cf.explicit(key).or_else(|| tf.get(key));
+    let secs = |key: &str| -> Spanned<u64> {
+        match inherited(key) {
+            Some(v) => match v.value {
+                Value::Duration(s) => Spanned::new(s, v.span),
+                // schema defaults are bare numbers, which durations read as minutes
+                Value::Int(m) => Spanned::new(m.max(0) as u64 * 60, v.span),
+                _ => Spanned::new(0, v.span),
+            },
+            None => Spanned::new(0, header),
+        }
+    };
+    let rolling = Rolling {
+        master_pause: secs("rolling_master_pause"),
+        worker_batch: inherited("rolling_worker_batch")
+            .and_then(|v| v.as_int().map(|n| Spanned::new(n, v.span)))
+            .unwrap_or_else(|| Spanned::new(1, header)),
+        worker_pause: secs("rolling_worker_pause"),
+    };
     let create_timeout = match cf.get("create_timeout").map(|v| &v.value) {
         Some(Value::Duration(secs)) => *secs,
         _ => 3600,
@@ -601,6 +621,7 @@ fn effective(
         create_timeout,
         labels: super::labels::merge(cluster, template, diags),
         boot: super::boot::effective_boot(cluster, template),
+        rolling,
         stack_name: stack_name(&cluster.name),
     }
 }

@@ -179,6 +179,18 @@ pub struct Boot {
     pub image_store: Option<Store>,
 }
 
+/// How an update that rebuilds or replaces nodes rolls through them: the
+/// groups' `rolling_update` policies. Each value keeps the span it came
+/// from (the cluster's, the template's, or the template header's).
+#[derive(Debug, Clone)]
+pub struct Rolling {
+    /// Seconds after each master.
+    pub master_pause: Spanned<u64>,
+    pub worker_batch: Spanned<i64>,
+    /// Seconds after each batch of workers.
+    pub worker_pause: Spanned<u64>,
+}
+
 /// A cluster's settings after inheritance from its template and defaults.
 #[derive(Debug, Clone)]
 pub struct Effective {
@@ -211,6 +223,7 @@ pub struct Effective {
     pub create_timeout: u64,
     pub labels: Vec<LabelEntry>,
     pub boot: Boot,
+    pub rolling: Rolling,
     /// The deterministic Heat stack name.
     pub stack_name: String,
 }

@@ -90,6 +90,22 @@ pub struct TargetOpts {
     pub config_name: Option<String>,
 }
 
+/// What a plan may do beyond creating and updating what is declared.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ChangeOpts {
+    /// Also delete this configuration's stacks whose cluster is no longer declared
+    /// (needs the whole configuration)
+    #[arg(long)]
+    pub prune: bool,
+    /// Take over stacks that another configuration owns (their tags say which)
+    #[arg(long)]
+    pub adopt: bool,
+    /// Go ahead with updates that take a cluster's API down or lose its
+    /// control plane's data (a single master rebuilt, two masters rolled)
+    #[arg(long)]
+    pub allow_downtime: bool,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct PlanArgs {
     /// Files or directories (default: the current directory)
@@ -110,13 +126,8 @@ pub struct PlanArgs {
     /// Exit 0 for no changes, 2 for changes, 1 for errors
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Also delete this configuration's stacks whose cluster is no longer declared
-    /// (needs the whole configuration)
-    #[arg(long)]
-    pub prune: bool,
-    /// Take over stacks that another configuration owns (their tags say which)
-    #[arg(long)]
-    pub adopt: bool,
+    #[command(flatten)]
+    pub change: ChangeOpts,
 }
 
 #[derive(clap::Args, Debug)]
@@ -130,13 +141,8 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Also delete this configuration's stacks whose cluster is no longer declared
-    /// (needs the whole configuration)
-    #[arg(long)]
-    pub prune: bool,
-    /// Take over stacks that another configuration owns (their tags say which)
-    #[arg(long)]
-    pub adopt: bool,
+    #[command(flatten)]
+    pub change: ChangeOpts,
     /// Clusters changed at the same time
     #[arg(long, default_value = "4")]
     pub parallel: usize,

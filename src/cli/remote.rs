@@ -2,7 +2,7 @@
 //! compiling the targets, reaching Heat, confirming, and drawing progress.
 
 use crate::check::{self, Options};
-use crate::cli::args::{CloudOpts, TargetOpts};
+use crate::cli::args::{ChangeOpts, CloudOpts, TargetOpts};
 use crate::cli::configuration::Configuration;
 use crate::cli::error::{Error, unknown_cluster};
 use crate::cli::exit;
@@ -89,15 +89,16 @@ pub fn prepare(paths: &[PathBuf], t: &TargetOpts) -> Result<Result<Prepared, i32
 /// The plan's options for this run. `--prune` needs the whole
 /// configuration: a narrowed run cannot tell a cluster left out from one no
 /// longer declared.
-pub fn plan_options(p: &Prepared, prune: bool, adopt: bool) -> Result<plan::Options, Error> {
-    if prune && p.declared.is_none() {
+pub fn plan_options(p: &Prepared, c: ChangeOpts) -> Result<plan::Options, Error> {
+    if c.prune && p.declared.is_none() {
         return Err(Error::usage(
             "--prune deletes the stacks of clusters no longer declared, so it needs the whole configuration: give the directory and no --cluster",
         ));
     }
     Ok(plan::Options {
-        prune,
-        adopt,
+        prune: c.prune,
+        adopt: c.adopt,
+        allow_downtime: c.allow_downtime,
         declared: p.declared.clone(),
     })
 }

@@ -300,6 +300,22 @@ pub fn parameters(
         ParamValue::Num(eff.create_timeout.min(MAX_WAIT_SECS) as i64),
         cluster.fields.explicit("create_timeout").map(|v| v.span),
     );
+    let r = &eff.rolling;
+    p.set(
+        "master_update_pause",
+        ParamValue::Num(r.master_pause.value as i64),
+        Some(r.master_pause.span),
+    );
+    p.set(
+        "worker_update_batch",
+        ParamValue::Num(r.worker_batch.value),
+        Some(r.worker_batch.span),
+    );
+    p.set(
+        "worker_update_pause",
+        ParamValue::Num(r.worker_pause.value as i64),
+        Some(r.worker_pause.span),
+    );
     p
 }
 

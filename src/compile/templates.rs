@@ -64,6 +64,12 @@ pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, S
             .build()
             .map_err(|e| format!("template syntax: {e}"))?,
     );
+    // Macros every family imports (`{% import "macros/x.j2" as x %}`);
+    // they are not files of the bundle.
+    for (path, text) in HEAT_FILES.iter().filter(|(p, _)| p.starts_with("macros/")) {
+        env.add_template(path, text)
+            .map_err(|e| format!("stdlib/heat/{path}: {e}"))?;
+    }
     let mut top = None;
     let mut files = BTreeMap::new();
     for (path, text) in HEAT_FILES {

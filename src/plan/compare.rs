@@ -2,6 +2,7 @@
 //! request, and explain the difference.
 
 use super::analyze::{self, Effect, Side};
+use super::rollout::rollout;
 use super::target::{CONFIG_TAG_PREFIX, HIDDEN_TAG_PREFIX, Target, effective_params};
 use super::{
     Action, ClusterPlan, FileChange, FileStatus, HeatPreview, ParamChange, Remote, digest,
@@ -15,7 +16,7 @@ pub fn plan_one(
     heat: &Heat,
     t: &Target,
     config: &str,
-    adopt: bool,
+    opts: &super::Options,
 ) -> Result<ClusterPlan, HeatError> {
     let mut p = ClusterPlan {
         cluster: t.cluster.clone(),
@@ -28,6 +29,7 @@ pub fn plan_one(
         other: Vec::new(),
         resources: Vec::new(),
         heat_preview: None,
+        rollout: None,
         creates: Vec::new(),
         preview_total: None,
         request_digest: digest(&t.request),
@@ -51,7 +53,7 @@ pub fn plan_one(
         .flatten()
         .find_map(|t| t.strip_prefix(CONFIG_TAG_PREFIX));
     if let Some(owner) = owner.filter(|o| *o != config) {
-        if !adopt {
+        if !opts.adopt {
             p.action = Action::Blocked;
             p.reason = format!(
                 "stack `{}` is owned by configuration `{owner}`; apply with --adopt to take it over",
@@ -184,6 +186,14 @@ pub fn plan_one(
             return Ok(p);
         }
         Err(e) => return Err(e),
+    }
+    p.rollout = rollout(&new.template, &new_params, &p.resources, t.master_count);
+    if let Some(why) = p.rollout.as_ref().and_then(|r| r.downtime.as_ref())
+        && !opts.allow_downtime
+    {
+        p.action = Action::Blocked;
+        p.reason = format!("{why}; plan and apply with --allow-downtime to go ahead");
+        return Ok(p);
     }
     let worst = p.resources.iter().map(|c| c.effect).max();
     p.action = if matches!(worst, Some(Effect::Replace | Effect::Rebuild)) {

@@ -7,6 +7,7 @@
 pub mod analyze;
 mod compare;
 pub mod envfile;
+pub mod rollout;
 mod saved;
 mod show;
 mod target;
@@ -117,6 +118,10 @@ pub struct ClusterPlan {
     pub other: Vec<String>,
     pub resources: Vec<ResourceChange>,
     pub heat_preview: Option<HeatPreview>,
+    /// How nodes are rebuilt, replaced or resized, one batch at a time, and
+    /// what that interrupts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<rollout::Rollout>,
     /// What a create makes: the top-level resources (create only).
     pub creates: Vec<String>,
     /// How many resources Heat's create preview lists, nested ones included.
@@ -160,6 +165,9 @@ pub struct Options {
     pub prune: bool,
     /// Take over stacks another configuration owns.
     pub adopt: bool,
+    /// Go ahead with updates that take a cluster's API down or lose its
+    /// control plane's data.
+    pub allow_downtime: bool,
     /// The stack names of every declared cluster, when the run covers the
     /// whole configuration. `None` when it was narrowed (`--cluster`, a
     /// file): stacks outside the scope are then not looked at, so a
@@ -176,7 +184,7 @@ pub fn plan(
 ) -> Result<Plan, HeatError> {
     let mut clusters = Vec::new();
     for t in targets {
-        clusters.push(compare::plan_one(heat, t, config, opts.adopt)?);
+        clusters.push(compare::plan_one(heat, t, config, opts)?);
     }
     let orphans = match &opts.declared {
         None => Vec::new(),

@@ -1,6 +1,7 @@
 //! A plan as text: one block per cluster, the most disruptive change first;
 //! `--full` adds every reason and the complete diffs.
 
+use super::rollout::{Rollout, duration};
 use super::{Action, ClusterPlan, Effect, FileStatus, Plan};
 use serde_json::Value;
 use std::fmt::Write;
@@ -88,6 +89,38 @@ fn effect_mark(e: Effect) -> &'static str {
     }
 }
 
+/// The order and batches of a rolling update, then its warnings, loud.
+fn rollout(out: &mut String, r: &Rollout) {
+    let _ = writeln!(out, "    rollout, in the order Heat goes:");
+    for (i, g) in r.groups.iter().enumerate() {
+        let batch = match g.batch {
+            1 => "one at a time".to_string(),
+            n => format!("{n} at a time"),
+        };
+        let pause = match g.pause_secs {
+            0 => "no pause".to_string(),
+            s => format!("{} after each", duration(s)),
+        };
+        let role = format!("{}s", g.role);
+        let name = if g.group == role {
+            role
+        } else {
+            format!("{} ({role})", g.group)
+        };
+        let _ = writeln!(
+            out,
+            "      {}. {name}: {batch}, highest index first, {pause}",
+            i + 1
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "    WARNING: {w}");
+    }
+    if let Some(d) = &r.downtime {
+        let _ = writeln!(out, "    WARNING: {d}");
+    }
+}
+
 fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
     let _ = writeln!(
         out,
@@ -98,6 +131,9 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
         word(c.action)
     );
     let _ = writeln!(out, "    {}", c.reason);
+    if let Some(r) = &c.rollout {
+        rollout(out, r);
+    }
     if !c.creates.is_empty() {
         let _ = writeln!(out, "    resources:");
         for line in &c.creates {

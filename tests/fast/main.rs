@@ -14,6 +14,7 @@ mod fmt;
 mod golden;
 mod heat_schema;
 mod import;
+mod node_scripts;
 mod render;
 mod rules;
 mod scope;

@@ -60,7 +60,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
-    let options = plan_options(&p, a.prune, a.adopt)?;
+    let options = plan_options(&p, a.change)?;
     let heat = connect(&a.cloud)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
@@ -103,8 +103,9 @@ fn refuse_planning_flags(a: &ApplyArgs) -> Result<(), Error> {
         ("--cluster", !a.target.clusters.is_empty()),
         ("-e", !a.target.env_files.is_empty()),
         ("--config-name", a.target.config_name.is_some()),
-        ("--prune", a.prune),
-        ("--adopt", a.adopt),
+        ("--prune", a.change.prune),
+        ("--adopt", a.change.adopt),
+        ("--allow-downtime", a.change.allow_downtime),
     ];
     if let Some((flag, _)) = planning_flags.iter().find(|(_, given)| *given) {
         return Err(Error::usage(format!(

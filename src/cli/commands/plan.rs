@@ -13,7 +13,7 @@ pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let options = plan_options(&p, a.prune, a.adopt)?;
+    let options = plan_options(&p, a.change)?;
     let heat = connect(&a.cloud)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     if a.json {

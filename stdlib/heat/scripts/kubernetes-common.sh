@@ -3,6 +3,8 @@
 # kubeadm configuration shared by masters and workers. Needs common.sh.
 
 COE_CRI_SOCKET=unix:///run/containerd/containerd.sock
+# where kubeadm keeps the cluster's certificates
+K8S_PKI=/etc/kubernetes/pki
 
 # ver_ge A B: whether version A >= B (leading "v" ignored)
 ver_ge() {
@@ -259,6 +261,64 @@ EOF
 k8s_wait_api() {
   log "waiting for the API at $1"
   retry 180 10 curl -ksf --max-time 10 -o /dev/null "https://$1/healthz"
+}
+
+# k8s_control_plane_up ENDPOINT: whether an API server already answers at
+# ENDPOINT, the masters' load balancer. Any HTTP status counts (only an API
+# server speaks TLS there); no answer in a minute counts as none, since a
+# load balancer takes a moment to route to a healthy master.
+k8s_control_plane_up() {
+  local i code
+  for i in 1 2 3 4 5 6; do
+    code=$(curl -ks -o /dev/null -w '%{http_code}' --max-time 5 "https://$1/healthz" || true)
+    case $code in "" | 000) ;; *) return 0 ;; esac
+    [ "$i" -eq 6 ] || sleep 10
+  done
+  return 1
+}
+
+# k8s_forget_member ENDPOINT: before a master joins a running control plane,
+# remove the etcd member a rebuilt or replaced node of the same name left
+# behind; etcd refuses a member whose peer address is already taken. The
+# joining master may fetch the cluster's certificates (the certificate key
+# is for exactly that), so it signs itself a short-lived admin certificate
+# and asks a running etcd through its pod. Nothing to remove on a first join.
+k8s_forget_member() {
+  local dir=$COE_STATE/rejoin pki=$K8S_PKI pod id
+  # the API answers before kubeadm init has uploaded the certificates
+  retry 10 30 kubeadm join phase control-plane-prepare download-certs --config /etc/coe/kubeadm-join.yaml ||
+    die "could not fetch the control plane's certificates from $1"
+  mkdir -p "$dir"
+  openssl req -new -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=coe-rejoin-$COE_NODE_NAME" \
+    -keyout "$dir/admin.key" -out "$dir/admin.csr" 2>/dev/null
+  openssl x509 -req -days 1 -in "$dir/admin.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+    -CAcreateserial -out "$dir/admin.crt" 2>/dev/null
+  set -- --server "https://$1" --certificate-authority "$pki/ca.crt" \
+    --client-certificate "$dir/admin.crt" --client-key "$dir/admin.key"
+  pod=$(kubectl "$@" -n kube-system get pods -l component=etcd -o name |
+    grep -v "^pod/etcd-$COE_NODE_NAME\$" | head -n1 || true)
+  if [ -n "$pod" ]; then
+    id=$(kubectl "$@" -n kube-system exec "$pod" -- etcdctl --endpoints=https://127.0.0.1:2379 \
+      --cacert=$pki/etcd/ca.crt --cert=$pki/etcd/server.crt --key=$pki/etcd/server.key member list |
+      awk -F', ' -v name="$COE_NODE_NAME" '$3 == name { print $1 }')
+    if [ -n "$id" ]; then
+      log "removing the etcd member $id that $COE_NODE_NAME left before it was rebuilt"
+      kubectl "$@" -n kube-system exec "$pod" -- etcdctl --endpoints=https://127.0.0.1:2379 \
+        --cacert=$pki/etcd/ca.crt --cert=$pki/etcd/server.crt --key=$pki/etcd/server.key \
+        member remove "$id" || die "could not remove the stale etcd member $id"
+    fi
+  else
+    log "no running etcd pod found through $1; joining without looking for a stale member"
+  fi
+  # kubeadm join fetches the certificates again; it expects none in place
+  rm -rf "$dir" "$pki"
+}
+
+# k8s_upload_certs: upload the control-plane certificates again (they expire
+# after two hours), so that a master added or rebuilt later can join.
+k8s_upload_certs() {
+  kubeadm init phase upload-certs --upload-certs --certificate-key "$COE_CERTIFICATE_KEY" \
+    --kubeconfig /etc/kubernetes/admin.conf
 }
 
 # k8s_join ENDPOINT [control-plane]: join, resetting between failed attempts

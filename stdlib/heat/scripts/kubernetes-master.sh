@@ -1,7 +1,10 @@
 #!/bin/bash
 # Kubernetes master bootstrap (kubeadm). Master 0 initialises the control
-# plane and installs the pod network; the other masters join it through the
-# load balancer. Master 0 reports the CA hash workers pin when they join.
+# plane and installs the pod network, unless a control plane already answers
+# at the load balancer (master 0 was rebuilt or replaced while the others
+# ran): then it joins, like the other masters. A joining master first
+# removes the etcd member a previous node of its name left. Every master
+# reports the CA hash workers pin when they join.
 # shellcheck source=common.sh
 . /etc/coe/common.sh
 # shellcheck source=kubernetes-common.sh
@@ -120,8 +123,9 @@ EOF
 }
 
 # kubeadm deletes the control-plane certificates it uploads for joining
-# masters after two hours, so a master added later could not join: master 0
-# uploads them again every hour (with the same certificate key).
+# masters after two hours, so a master added or rebuilt later could not
+# join: every master uploads them again every hour (with the same key), so
+# it goes on when any one of them is gone.
 cert_upload_timer() {
   cat >/etc/systemd/system/coe-upload-certs.service <<EOF
 [Unit]
@@ -130,7 +134,8 @@ After=kubelet.service
 
 [Service]
 Type=oneshot
-ExecStart=$COE_BIN/kubeadm init phase upload-certs --upload-certs --config /etc/coe/kubeadm-init.yaml --kubeconfig /etc/kubernetes/admin.conf
+Environment=PATH=$COE_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ExecStart=/bin/bash -c '. /etc/coe/common.sh && . /etc/coe/kubernetes-common.sh && coe_load_env && k8s_upload_certs'
 EOF
   cat >/etc/systemd/system/coe-upload-certs.timer <<EOF
 [Unit]
@@ -158,19 +163,26 @@ if [ -z "$host" ]; then
 fi
 endpoint=$host:$COE_KUBE_API_PORT
 
-hash=
-if [ "$COE_NODE_INDEX" -eq 0 ]; then
+# Master 0 initialises only when no control plane answers at the load
+# balancer. Without one there is a single master: rebuilt, it starts a new
+# cluster, which is why coe plans that only with --allow-downtime.
+if [ "$COE_NODE_INDEX" -eq 0 ] && ! { [ -n "${COE_API_ADDRESS:-}" ] && k8s_control_plane_up "$endpoint"; }; then
   init_config "$endpoint" >/etc/coe/kubeadm-init.yaml
   chmod 0600 /etc/coe/kubeadm-init.yaml
   kubeadm init --config /etc/coe/kubeadm-init.yaml --upload-certs \
     --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
   install_network
-  cert_upload_timer
-  hash=sha256:$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt |
-    openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
 else
+  [ "$COE_NODE_INDEX" -ne 0 ] || log "a control plane answers at $endpoint: joining it, not starting a new cluster"
+  k8s_join_config "$endpoint" control-plane >/etc/coe/kubeadm-join.yaml
+  chmod 0600 /etc/coe/kubeadm-join.yaml
+  k8s_wait_api "$endpoint"
+  k8s_forget_member "$endpoint"
   k8s_join "$endpoint" control-plane
 fi
+cert_upload_timer
+hash=sha256:$(openssl x509 -pubkey -noout -in "$K8S_PKI/ca.crt" |
+  openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
 
 mkdir -p /root/.kube
 install -m 0600 /etc/kubernetes/admin.conf /root/.kube/config

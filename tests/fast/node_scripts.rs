@@ -1,0 +1,127 @@
+//! The node scripts' decisions, run in bash against fake tools on PATH
+//! (curl, kubeadm, openssl, kubectl) that answer as a cluster would and
+//! record how they were called. No node boots here; what a real node does
+//! with these answers is kubeadm's.
+
+use crate::common::root;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `script` after sourcing the node library, with `fakes` (name,
+/// bash body) on PATH and `sleep` a no-op. Returns (status, log of calls).
+fn run(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, body) in fakes {
+        let path = bin.join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/bash\necho \"{name} $*\" >>\"$CALLS\"\n{body}\n"),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let scripts = root().join("stdlib/heat/scripts");
+    let calls = dir.join("calls");
+    std::fs::write(&calls, "").unwrap();
+    let prologue = format!(
+        ". {0}/common.sh; . {0}/kubernetes-common.sh; sleep() {{ :; }}; \
+         COE_STATE={1}/state; K8S_PKI={1}/pki; COE_NODE_NAME=m-1; ",
+        scripts.display(),
+        dir.display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(prologue + script)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("CALLS", &calls)
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(&calls).unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        log + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn master_0_sees_a_running_control_plane_by_any_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    // An API server answers 401 or 200: a control plane exists.
+    for code in ["200", "401"] {
+        let curl = format!("printf {code}");
+        let (status, _) = run(
+            tmp.path(),
+            &[("curl", &curl)],
+            "k8s_control_plane_up lb:6443",
+        );
+        assert_eq!(status, 0, "answer {code}");
+    }
+    // Nothing answers (curl prints 000 and fails): asked six times, then none.
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", "printf 000; exit 7")],
+        "k8s_control_plane_up lb:6443",
+    );
+    assert_eq!(status, 1, "{log}");
+    assert_eq!(log.matches("curl ").count(), 6, "{log}");
+}
+
+const KUBECTL: &str = r#"
+case "$*" in
+  *"get pods"*) printf 'pod/etcd-m-1\npod/etcd-m-0\npod/etcd-m-2\n' ;;
+  *"member list"*) printf '8e9e05c52164694d, started, m-0, https://10.0.0.4:2380, https://10.0.0.4:2379, false\n91bc3c398fb3c146, started, m-1, https://10.0.0.5:2380, https://10.0.0.5:2379, false\n' ;;
+esac"#;
+
+#[test]
+fn a_rejoining_master_removes_the_member_its_old_self_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("pki")).unwrap();
+    let fakes = [("kubeadm", ""), ("openssl", ""), ("kubectl", KUBECTL)];
+    let (status, log) = run(tmp.path(), &fakes, "k8s_forget_member lb:6443");
+    assert_eq!(status, 0, "{log}");
+    assert!(
+        log.contains("kubeadm join phase control-plane-prepare download-certs"),
+        "{log}"
+    );
+    // It asks another master's etcd, never the pod of its own name.
+    assert!(log.contains("exec pod/etcd-m-0 -- etcdctl"), "{log}");
+    assert!(!log.contains("exec pod/etcd-m-1"), "{log}");
+    assert!(log.contains("member remove 91bc3c398fb3c146"), "{log}");
+    assert!(!log.contains("member remove 8e9e05c52164694d"), "{log}");
+    // The admin certificate and the fetched certificates are gone after.
+    assert!(!tmp.path().join("pki").exists(), "{log}");
+    assert!(!tmp.path().join("state/rejoin").exists(), "{log}");
+}
+
+#[test]
+fn a_first_join_removes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kubectl = KUBECTL.replace("m-1,", "m-9,");
+    let fakes = [
+        ("kubeadm", ""),
+        ("openssl", ""),
+        ("kubectl", kubectl.as_str()),
+    ];
+    let (status, log) = run(tmp.path(), &fakes, "k8s_forget_member lb:6443");
+    assert_eq!(status, 0, "{log}");
+    assert!(log.contains("member list"), "{log}");
+    assert!(!log.contains("member remove"), "{log}");
+}
+
+#[test]
+fn certificates_that_cannot_be_fetched_stop_the_join() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fakes = [("kubeadm", "exit 1"), ("openssl", ""), ("kubectl", KUBECTL)];
+    let (status, log) = run(tmp.path(), &fakes, "k8s_forget_member lb:6443");
+    assert_eq!(status, 1, "{log}");
+    assert!(
+        log.contains("could not fetch the control plane's certificates"),
+        "{log}"
+    );
+    assert!(!log.contains("kubectl"), "{log}");
+}
