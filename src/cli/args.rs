@@ -47,7 +47,7 @@ pub struct CloudOpts {
     #[arg(long, env = "OS_CLOUD", hide_env_values = true)]
     pub os_cloud: Option<String>,
     /// Heat endpoint to use without Keystone (e.g. http://127.0.0.1:8004/v1/admin)
-    #[arg(long, env = "COE_HEAT_URL")]
+    #[arg(long, env = "COE_HEAT_URL", hide_env_values = true)]
     pub heat_url: Option<String>,
     /// Endpoint interface from the catalog (public, internal, admin)
     #[arg(long = "os-interface")]
@@ -88,6 +88,9 @@ pub struct TargetOpts {
     /// Name of this configuration in stack tags (default: its directory's name)
     #[arg(long)]
     pub config_name: Option<String>,
+    /// Treat the checker's warnings as errors: plan and apply nothing
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// What a plan may do beyond creating and updating what is declared.
@@ -117,7 +120,7 @@ pub struct PlanArgs {
     /// Show every reason and the complete diffs
     #[arg(long)]
     pub full: bool,
-    /// Print the plan as JSON (versioned; see docs/json-format.md)
+    /// Print the plan as JSON (versioned; see docs/plan-format.md)
     #[arg(long)]
     pub json: bool,
     /// Save the plan for `coe apply plan.json`

@@ -22,6 +22,10 @@ pub mod exit {
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> i32 {
     std::panic::set_hook(Box::new(|info| {
+        // `coe labels | head -1`: the reader went away; nothing is wrong.
+        if closed_pipe(info) {
+            std::process::exit(exit::OK);
+        }
         eprintln!("coe: internal error: {info}");
         eprintln!("this is a bug in coe; please report it with the input that caused it");
     }));
@@ -47,4 +51,16 @@ pub fn main() -> i32 {
         }
         Err(_) => exit::INTERNAL,
     }
+}
+
+/// Whether a panic is `println!` meeting a closed pipe (EPIPE) on standard
+/// output or error: std reports it only as a panic message.
+fn closed_pipe(info: &std::panic::PanicHookInfo) -> bool {
+    let payload = info
+        .payload()
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| info.payload().downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    payload.starts_with("failed printing to std") && payload.contains("os error 32")
 }

@@ -43,6 +43,23 @@ pub fn prepare(paths: &[PathBuf], t: &TargetOpts) -> Result<Result<Prepared, i32
     let (mut sources, ids) = super::commands::load(&conf.files)?;
     let checked = check::check_files(&mut sources, &ids, &Options::default());
     let color = super::commands::use_color(crate::cli::args::Color::Auto);
+    // The checker's warnings come first, before anything is planned.
+    let warnings: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Warning)
+        .cloned()
+        .collect();
+    if !warnings.is_empty() && !checked.diagnostics.has_errors() {
+        eprint!("{}", render::human::render(&sources, &warnings, color));
+        eprintln!("{}", render::human::summary(&warnings));
+        if t.deny_warnings {
+            eprintln!(
+                "coe: error: nothing was planned: --deny-warnings, and the configuration has warnings"
+            );
+            return Ok(Err(exit::FAILED));
+        }
+    }
     let in_files = conf.clusters_in_scope(&checked.model, &sources);
     for name in &t.clusters {
         if !in_files.contains(&name.as_str()) {

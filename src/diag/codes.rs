@@ -112,7 +112,12 @@ pub fn lookup(code: Code) -> Option<&'static CodeInfo> {
 }
 
 /// Parses `COE0301`, `coe0301` or `0301`.
+/// A code from its number (`COE0401`, `coe0401`, `0401`, `401`) or its
+/// name (`unknown-label`).
 pub fn parse_code(text: &str) -> Option<Code> {
+    if let Some(info) = CODES.iter().find(|c| c.name == text) {
+        return Some(info.code);
+    }
     let digits = text
         .strip_prefix("COE")
         .or_else(|| text.strip_prefix("coe"))

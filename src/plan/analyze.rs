@@ -18,6 +18,9 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
+    /// Heat stores the new value, but the running resource ignores it
+    /// (`user_data_update_policy: IGNORE`).
+    Ignored,
     Update,
     Resize,
     Add,
@@ -29,6 +32,7 @@ pub enum Effect {
 impl Effect {
     pub fn word(self) -> &'static str {
         match self {
+            Effect::Ignored => "no change to the running server",
             Effect::Update => "update in place",
             Effect::Resize => "resize (the server reboots)",
             Effect::Add => "add",
@@ -594,7 +598,7 @@ fn judge(
     changed: &BTreeMap<String, String>,
 ) -> (Effect, Vec<String>) {
     let schema = schemas().get(ty).and_then(|s| s.get("properties"));
-    let mut effect = Effect::Update;
+    let mut effect = Effect::Ignored;
     let mut reasons = Vec::new();
     for (name, why) in changed {
         let (e, how) = match schema.and_then(|s| s.get(name)) {
@@ -610,6 +614,12 @@ fn judge(
                 (Effect::Replace, "cannot be updated in place".to_string())
             }
             Some(_) => match policy(ty, name, props) {
+                Some((policy_name, value, Effect::Ignored)) => (
+                    Effect::Ignored,
+                    format!(
+                        "{policy_name} {value}: the server keeps the {name} it was created with, also when rebuilt; only servers created from now on get the new one"
+                    ),
+                ),
                 Some((policy_name, value, e)) => (e, format!("{policy_name} {value}")),
                 None => (Effect::Update, "updatable in place".to_string()),
             },
@@ -638,7 +648,7 @@ fn policy(ty: &str, name: &str, props: &Map<String, Value>) -> Option<(String, S
         "rebuild" => Effect::Rebuild,
         "resize" => Effect::Resize,
         "replace" => Effect::Replace,
-        "none" => return None,
+        "none" => Effect::Ignored,
         _ => Effect::Update,
     };
     Some((policy_name.to_string(), value, effect))

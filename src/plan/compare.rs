@@ -3,7 +3,9 @@
 
 use super::analyze::{self, Effect, Side};
 use super::rollout::rollout;
-use super::target::{CONFIG_TAG_PREFIX, HIDDEN_TAG_PREFIX, Target, effective_params};
+use super::target::{
+    CONFIG_TAG_PREFIX, ENV_TAG_PREFIX, HIDDEN_TAG_PREFIX, Target, effective_params,
+};
 use super::{
     Action, ClusterPlan, FileChange, FileStatus, HeatPreview, ParamChange, Remote, digest,
 };
@@ -80,6 +82,7 @@ pub fn plan_one(
     p.files = file_changes(&stored, &new);
     p.other
         .extend(other_changes(&stored, &old_env, &new.env, t));
+    forgotten_environments(&mut p.other, &stored.tags, t);
     if p.parameters.is_empty() && p.files.is_empty() && p.other.is_empty() {
         if stack.failed() {
             p.action = Action::Update;
@@ -488,13 +491,13 @@ fn other_changes(
         .and_then(Value::as_str)
         .unwrap_or("")
         .split(',')
-        .filter(|t| !t.starts_with(HIDDEN_TAG_PREFIX))
+        .filter(|t| !t.starts_with(HIDDEN_TAG_PREFIX) && !t.starts_with(ENV_TAG_PREFIX))
         .map(str::to_string)
         .collect();
     let old_tags: BTreeSet<String> = stored
         .tags
         .iter()
-        .filter(|t| !t.starts_with(HIDDEN_TAG_PREFIX))
+        .filter(|t| !t.starts_with(HIDDEN_TAG_PREFIX) && !t.starts_with(ENV_TAG_PREFIX))
         .cloned()
         .collect();
     if new_tags != old_tags {
@@ -507,8 +510,49 @@ fn other_changes(
     out
 }
 
+/// Environment files the stack was applied with and this plan was not
+/// given: one line that says so, in place of the registry entries they set
+/// that the plan would otherwise list one by one as removed.
+fn forgotten_environments(other: &mut Vec<String>, stored_tags: &[String], t: &Target) {
+    fn names<'a>(mut tags: impl Iterator<Item = &'a str>) -> Vec<String> {
+        tags.find_map(|t| t.strip_prefix(ENV_TAG_PREFIX))
+            .map(|v| v.split('+').map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+    let before = names(stored_tags.iter().map(String::as_str));
+    let now = names(t.request["tags"].as_str().unwrap_or("").split(','));
+    let missing: Vec<&String> = before.iter().filter(|n| !now.contains(n)).collect();
+    if missing.is_empty() {
+        return;
+    }
+    let removed = |l: &String| l.starts_with("resource_registry `") && l.ends_with("→ (none)");
+    let count = other.iter().filter(|l| removed(l)).count();
+    other.retain(|l| !removed(l));
+    let list = missing
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    other.insert(
+        0,
+        format!(
+            "applied with environment {list}, not given now: pass `-e` again, or this update drops what it set ({count} registry entr{})",
+            if count == 1 { "y" } else { "ies" }
+        ),
+    );
+}
+
 /// The one-line reason: the most disruptive change first.
 fn summary(p: &ClusterPlan) -> String {
+    if p.record_only()
+        && let Some(c) = p.resources.iter().find(|r| r.effect == Effect::Ignored)
+    {
+        return format!(
+            "nothing changes on running nodes: `{}`: {}",
+            c.path,
+            c.reasons.first().cloned().unwrap_or_default()
+        );
+    }
     let mut changes: Vec<&analyze::ResourceChange> = p.resources.iter().collect();
     changes.sort_by_key(|c| std::cmp::Reverse(c.effect));
     match changes.first() {

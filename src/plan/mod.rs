@@ -133,6 +133,26 @@ pub struct ClusterPlan {
     pub request_digest: String,
 }
 
+impl ClusterPlan {
+    /// Whether the update changes nothing that runs: every change found is
+    /// a value running servers ignore (their bootstrap, read once), or a
+    /// group or nested template passing it down. Heat stores the new
+    /// values; only nodes created from now on use them.
+    pub fn record_only(&self) -> bool {
+        let carrier = |r: &ResourceChange| {
+            r.effect == Effect::Update
+                && (r.resource_type == "OS::Heat::ResourceGroup"
+                    || r.resource_type.ends_with(".yaml"))
+        };
+        self.action == Action::Update
+            && self.resources.iter().any(|r| r.effect == Effect::Ignored)
+            && self
+                .resources
+                .iter()
+                .all(|r| r.effect == Effect::Ignored || carrier(r))
+    }
+}
+
 /// A managed stack of this configuration whose cluster is gone.
 #[derive(Debug, Clone, Serialize)]
 pub struct Orphan {

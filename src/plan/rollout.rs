@@ -145,10 +145,13 @@ pub fn rollout(
         } else {
             " and their local data (emptyDir, hostPath) is lost"
         };
+        let batch = match w.batch {
+            1 => "one".to_string(),
+            n => n.to_string(),
+        };
         out.warnings.push(format!(
-            "workers are {} {} at a time: the pods on them stop{lost}; coe does not drain them first",
+            "workers are {} {batch} at a time: the pods on them stop{lost}; coe does not drain them first",
             word(w.effect),
-            w.batch
         ));
     }
     Some(out)

@@ -2,8 +2,8 @@
 //! `--full` adds every reason and the complete diffs.
 
 use super::rollout::{Rollout, duration};
-use super::{Action, ClusterPlan, Effect, FileStatus, Plan};
-use serde_json::Value;
+use super::{Action, ClusterPlan, Effect, FileStatus, ParamChange, Plan};
+use serde_json::{Map, Value};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -82,6 +82,7 @@ fn word(a: Action) -> &'static str {
 
 fn effect_mark(e: Effect) -> &'static str {
     match e {
+        Effect::Ignored => "=",
         Effect::Update | Effect::Resize => "~",
         Effect::Add => "+",
         Effect::Remove => "-",
@@ -99,7 +100,7 @@ fn rollout(out: &mut String, r: &Rollout) {
         };
         let pause = match g.pause_secs {
             0 => "no pause".to_string(),
-            s => format!("{} after each", duration(s)),
+            s => format!("{} between", duration(s)),
         };
         let role = format!("{}s", g.role);
         let name = if g.group == role {
@@ -113,11 +114,8 @@ fn rollout(out: &mut String, r: &Rollout) {
             i + 1
         );
     }
-    for w in &r.warnings {
+    for w in r.downtime.iter().chain(&r.warnings) {
         let _ = writeln!(out, "    WARNING: {w}");
-    }
-    if let Some(d) = &r.downtime {
-        let _ = writeln!(out, "    WARNING: {d}");
     }
 }
 
@@ -128,7 +126,11 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
         mark(c.action),
         c.cluster,
         c.stack_name,
-        word(c.action)
+        if c.record_only() {
+            "update Heat's record only"
+        } else {
+            word(c.action)
+        }
     );
     let _ = writeln!(out, "    {}", c.reason);
     if let Some(r) = &c.rollout {
@@ -149,13 +151,7 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
     if !c.parameters.is_empty() {
         let _ = writeln!(out, "    parameters:");
         for p in &c.parameters {
-            let _ = writeln!(
-                out,
-                "      {}: {} → {}",
-                p.name,
-                value(p.old.as_ref(), opts),
-                value(p.new.as_ref(), opts)
-            );
+            param(out, p, opts);
         }
     }
     if !c.resources.is_empty() {
@@ -254,6 +250,84 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
 }
 
 /// A parameter value on one line; long ones cut unless `--full`.
+/// A parameter change on one line; a map (the labels) one line per key that
+/// changes, as Terraform shows maps.
+fn param(out: &mut String, p: &ParamChange, opts: ShowOptions) {
+    let map = |v: &Option<Value>| match v {
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(Value::String(s)) => serde_json::from_str::<Map<String, Value>>(s).ok(),
+        None => Some(Map::new()),
+        _ => None,
+    };
+    if let (false, Some(old), Some(new)) = (p.sensitive, map(&p.old), map(&p.new))
+        && (p.old.is_some() || p.new.is_some())
+    {
+        let _ = writeln!(out, "      {}:", p.name);
+        let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        for k in keys {
+            let line = match (old.get(k), new.get(k)) {
+                (Some(a), Some(b)) if a != b => format!("~ {k}: {}", change(a, b, opts)),
+                (None, Some(b)) => format!("+ {k}: {}", shown(b)),
+                (Some(a), None) => format!("- {k}: {}", shown(a)),
+                _ => continue,
+            };
+            let _ = writeln!(out, "        {line}");
+        }
+        return;
+    }
+    let text = match (&p.old, &p.new) {
+        (Some(a), Some(b)) => change(a, b, opts),
+        (a, b) => format!("{} → {}", value(a.as_ref(), opts), value(b.as_ref(), opts)),
+    };
+    let _ = writeln!(out, "      {}: {text}", p.name);
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("\"{s}\""),
+        v => v.to_string(),
+    }
+}
+
+/// `old → new`; when either is long, only the part that differs, with a
+/// little context on each side (`--full` shows both whole).
+fn change(old: &Value, new: &Value, opts: ShowOptions) -> String {
+    const LONG: usize = 72;
+    const CONTEXT: usize = 16;
+    let (a, b) = (shown(old), shown(new));
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if opts.full || (ca.len() <= LONG && cb.len() <= LONG) {
+        return format!("{a} → {b}");
+    }
+    let prefix = ca.iter().zip(&cb).take_while(|(x, y)| x == y).count();
+    let max_suffix = ca.len().min(cb.len()) - prefix;
+    let suffix = ca
+        .iter()
+        .rev()
+        .zip(cb.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let part = |c: &[char]| {
+        let from = prefix.saturating_sub(CONTEXT);
+        let to = (c.len() - suffix + CONTEXT).min(c.len());
+        let mut s: String = c[from..to].iter().collect();
+        if from > 0 {
+            s.insert(0, '…');
+        }
+        if to < c.len() {
+            s.push('…');
+        }
+        s
+    };
+    format!(
+        "{} → {} (differs at character {})",
+        part(&ca),
+        part(&cb),
+        prefix + 1
+    )
+}
+
 fn value(v: Option<&Value>, opts: ShowOptions) -> String {
     let s = match v {
         None => return "(unset)".to_string(),
@@ -264,5 +338,66 @@ fn value(v: Option<&Value>, opts: ShowOptions) -> String {
         format!("{}…", s.chars().take(71).collect::<String>())
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change_of(name: &str, old: Value, new: Value) -> ParamChange {
+        ParamChange {
+            name: name.into(),
+            old: Some(old),
+            new: Some(new),
+            sensitive: false,
+        }
+    }
+
+    #[test]
+    fn labels_diff_key_by_key() {
+        let mut out = String::new();
+        let old = json!({"kube_tag": "v1.29.0", "gone": "x", "same": "1"});
+        // Heat hands json parameters back as text: both forms compare.
+        let new = json!(r#"{"kube_tag": "v1.30.1", "added": "y", "same": "1"}"#);
+        param(
+            &mut out,
+            &change_of("labels", old, new),
+            ShowOptions::default(),
+        );
+        assert_eq!(
+            out,
+            "      labels:\n        + added: \"y\"\n        - gone: \"x\"\n        ~ kube_tag: \"v1.29.0\" → \"v1.30.1\"\n"
+        );
+    }
+
+    #[test]
+    fn long_values_show_where_they_differ() {
+        let a = format!("{}OLD{}", "a".repeat(100), "z".repeat(100));
+        let b = format!("{}NEW{}", "a".repeat(100), "z".repeat(100));
+        let text = change(&json!(a), &json!(b), ShowOptions::default());
+        assert_eq!(
+            text,
+            format!(
+                "…{0}OLD{1}… → …{0}NEW{1}… (differs at character 102)",
+                "a".repeat(16),
+                "z".repeat(16)
+            )
+        );
+        let full = change(&json!(a), &json!(b), ShowOptions { full: true });
+        assert_eq!(full, format!("\"{a}\" → \"{b}\""));
+    }
+
+    #[test]
+    fn secrets_never_split_into_keys() {
+        let mut out = String::new();
+        let mut p = change_of("secret_labels", json!("(sensitive)"), json!("(sensitive)"));
+        p.sensitive = true;
+        param(&mut out, &p, ShowOptions::default());
+        assert_eq!(
+            out,
+            "      secret_labels: \"(sensitive)\" → \"(sensitive)\"\n"
+        );
     }
 }

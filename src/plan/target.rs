@@ -12,6 +12,30 @@ pub const CONFIG_TAG_PREFIX: &str = "coe-config=";
 /// Tag holding a digest of the hidden parameters' values.
 pub const HIDDEN_TAG_PREFIX: &str = "coe-hidden=";
 
+/// Tag naming the `-e` environment files a stack was applied with (their
+/// file names, `+`-separated), so a plan without them can say so.
+pub const ENV_TAG_PREFIX: &str = "coe-env=";
+
+/// The environment files' names as the tag holds them.
+fn env_names(envs: &[EnvFile]) -> String {
+    envs.iter()
+        .map(|e| {
+            let name = e.path.file_name().unwrap_or(e.path.as_os_str());
+            name.to_string_lossy()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
 /// A short digest of the hidden parameters, salted with the stack name.
 fn hidden_digest(stack: &str, env: &Map<String, Value>, hidden: &BTreeSet<String>) -> String {
     let params = effective_params(env);
@@ -82,12 +106,15 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
         }
         // Heat shows hidden parameters as `******`; a digest of their values
         // in a tag is how a later plan sees whether they changed.
-        let tags = format!(
+        let mut tags = format!(
             "{MANAGED_TAG},coe-cluster={},{},{HIDDEN_TAG_PREFIX}{}",
             b.cluster,
             config_tag(config),
             hidden_digest(&b.stack_name, &env, &hidden)
         );
+        if !envs.is_empty() {
+            tags.push_str(&format!(",{ENV_TAG_PREFIX}{}", env_names(envs)));
+        }
         obj.insert("environment".into(), Value::Object(env));
         obj.insert("files".into(), Value::Object(files));
         obj.insert("tags".into(), Value::String(tags));

@@ -288,3 +288,15 @@ fn broken() {
         });
     });
 }
+
+#[test]
+fn explain_takes_a_codes_name_as_well_as_its_number() {
+    let by_name = coe().args(["explain", "unknown-label"]).output().unwrap();
+    let by_number = coe().args(["explain", "COE0401"]).output().unwrap();
+    assert_eq!(by_name.status.code(), Some(0));
+    assert_eq!(by_name.stdout, by_number.stdout);
+    let typo = coe().args(["explain", "unknown-labels"]).output().unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(err.contains("did you mean `unknown-label`?"), "{err}");
+}

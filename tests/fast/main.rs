@@ -15,6 +15,7 @@ mod golden;
 mod heat_schema;
 mod import;
 mod node_scripts;
+mod pipes;
 mod render;
 mod rules;
 mod scope;

@@ -112,3 +112,58 @@ fn a_saved_plan_takes_no_planning_flags() {
         stderr(&o)
     );
 }
+
+#[test]
+fn plan_shows_the_checkers_warnings_first_and_can_deny_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/swarm-mode/cluster.coe"))
+        .unwrap()
+        .replace("rexray_preempt     = true", "rexray_preemt      = true");
+    std::fs::write(tmp.path().join("cluster.coe"), text).unwrap();
+    let dir = tmp.path().display().to_string();
+    let o = coe(&["plan", &dir]);
+    let err = stderr(&o);
+    let warning = err.find("COE0401").expect("the unknown label's warning");
+    let cloud = err.find("127.0.0.1:9").expect("the cloud error");
+    assert!(warning < cloud, "{err}");
+    let o = coe(&["plan", "--deny-warnings", &dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was planned"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("127.0.0.1:9"), "{}", stderr(&o));
+}
+
+#[test]
+fn help_names_real_docs_and_no_empty_environment_values() {
+    let commands = [
+        "check", "build", "labels", "explain", "fmt", "import", "plan", "apply", "destroy", "list",
+        "stats",
+    ];
+    for c in commands {
+        let o = Command::new(env!("CARGO_BIN_EXE_coe"))
+            .args([c, "--help"])
+            .env_remove("COE_HEAT_URL")
+            .env_remove("OS_CLOUD")
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !help.contains("=]"),
+            "`coe {c} --help` shows an unset value: {help}"
+        );
+        for doc in help.split_whitespace().filter(|w| w.contains("docs/")) {
+            let path = doc.trim_matches(|ch: char| {
+                !ch.is_ascii_alphanumeric() && ch != '/' && ch != '.' && ch != '-' && ch != '_'
+            });
+            let path = path.trim_end_matches('.');
+            assert!(
+                root().join(path).is_file(),
+                "`coe {c} --help` names {path}, which does not exist"
+            );
+        }
+    }
+    let plan = Command::new(env!("CARGO_BIN_EXE_coe"))
+        .args(["plan", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&plan.stdout).contains("docs/plan-format.md"));
+}

@@ -215,7 +215,7 @@ fn create_plan_scale_rebuild_fail_converge_destroy() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    let r = s.coe(&[&["plan", "--detailed-exitcode", "--full"][..], &e].concat());
     assert_eq!(r.code, 0, "after the scale-up: {}{}", r.stdout, r.stderr);
     // The saved plan was made before that apply: the stack moved since.
     let r = s.coe(&["apply", "scale.json", "--yes"]);
@@ -589,6 +589,46 @@ fn an_image_change_rolls_through_the_masters_one_at_a_time() {
         "{probes:?}"
     );
 
+    let r = s.coe(&["destroy", "--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// A value only the bootstrap reads (a label) changes nothing on running
+/// nodes: the plan says so, and shows the labels key by key.
+#[test]
+#[ignore = "needs the local Heat: scripts/test starts it (cargo test -- --include-ignored)"]
+fn a_label_change_is_planned_as_what_it_does() {
+    let (mut s, _tmp) = Scenario::new("labels");
+    let dir = s.dir.clone();
+    let stubs = s.stub_env();
+    let e = ["-e", stubs.as_str()];
+    s.write("fcos-38", 1);
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let path = dir.join("clusters.coe");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("  labels {\n", "  labels {\n    kube_tag = \"v1.30.1\"\n");
+    assert!(text.contains("kube_tag"));
+    std::fs::write(&path, text).unwrap();
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_label_change", s.normal(&r.stdout));
+    let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Planned without the environment it was applied with: one line says so.
+    let r = s.coe(&["plan"]);
+    let line = "applied with environment `stub-env.yaml`, not given now: pass `-e` again";
+    assert!(r.stdout.contains(line), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("resource_registry `OS::"),
+        "{}",
+        r.stdout
+    );
+    assert!(!s.printed.contains(SECRET), "the test secret was printed");
     let r = s.coe(&["destroy", "--yes"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

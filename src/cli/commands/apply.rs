@@ -120,6 +120,7 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
         env_files: s.env_files.clone(),
         clusters: s.clusters.iter().map(|c| c.cluster.clone()).collect(),
         config_name: Some(s.config.clone()),
+        deny_warnings: a.target.deny_warnings,
     };
     let p = match prepare(&s.sources, &opts)? {
         Ok(p) => p,

@@ -19,7 +19,10 @@ pub fn run(a: ExplainArgs) -> crate::cli::error::Outcome {
     }
     let text = a.code.unwrap();
     let code = parse_code(&text).ok_or_else(|| {
-        format!("no diagnostic code `{text}`; `coe explain --list` shows them all")
+        let hint = crate::diag::did_you_mean(&text, CODES.iter().map(|c| c.name))
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        format!("no diagnostic code `{text}`; {hint}`coe explain --list` shows them all")
     })?;
     print!("{}", code.info().explanation);
     Ok(exit::OK)

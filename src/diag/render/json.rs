@@ -79,7 +79,7 @@ fn label(sources: &SourceMap, span: Span, message: Option<&str>, primary: bool) 
 pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
     let doc = json!({
-        "version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION,
         "tool": { "name": "coe", "version": env!("CARGO_PKG_VERSION") },
         "summary": { "errors": count(Severity::Error), "warnings": count(Severity::Warning) },
         "diagnostics": diagnostics.iter().map(|d| diagnostic(sources, d)).collect::<Vec<_>>(),
