@@ -401,6 +401,28 @@ const FUNCTIONS: &[&str] = &[
     "or",
 ];
 
+/// A template's parameter values (given, else defaults) and the resources
+/// that exist with them: a resource whose `condition` is false is left out.
+pub fn existing_resources<'a>(
+    template: &'a Value,
+    given: &Map<String, Value>,
+) -> (Map<String, Value>, Vec<(&'a String, &'a Value)>) {
+    let vals = values_of(Some(template), given);
+    let truth = condition_values(Some(template), &vals);
+    let exists = |r: &Value| match r.get("condition") {
+        None => true,
+        Some(Value::String(name)) => truth.get(name).copied().unwrap_or(true),
+        Some(Value::Bool(b)) => *b,
+        Some(_) => true,
+    };
+    let resources = template
+        .get("resources")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter(|(_, r)| exists(r)).collect())
+        .unwrap_or_default();
+    (vals, resources)
+}
+
 /// Conditions of a template whose value follows from known parameters.
 fn condition_values(t: Option<&Value>, vals: &Map<String, Value>) -> BTreeMap<String, bool> {
     let defs = t

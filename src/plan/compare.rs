@@ -32,6 +32,7 @@ pub fn plan_one(
         resources: Vec::new(),
         heat_preview: None,
         rollout: None,
+        settings: Vec::new(),
         creates: Vec::new(),
         preview_total: None,
         request_digest: digest(&t.request),
@@ -212,6 +213,7 @@ fn create(heat: &Heat, t: &Target, mut p: ClusterPlan) -> Result<ClusterPlan, He
     match heat.preview_create(&t.request) {
         Ok(resources) => {
             p.creates = top_level(t);
+            p.settings = settings(t);
             p.preview_total = Some(resources.len());
             p.action = Action::Create;
             let n = |count: u64, what: &str| {
@@ -237,13 +239,16 @@ fn create(heat: &Heat, t: &Target, mut p: ClusterPlan) -> Result<ClusterPlan, He
 /// their member count.
 fn top_level(t: &Target) -> Vec<String> {
     let new = NewSide::of(t);
-    let params = effective_params(&new.env);
+    let (vals, resources) = analyze::existing_resources(&new.template, &effective_params(&new.env));
+    let registry = new.env.get("resource_registry").and_then(Value::as_object);
     let mut out = Vec::new();
-    let Some(res) = new.template.get("resources").and_then(Value::as_object) else {
-        return out;
-    };
-    for (name, r) in res {
+    for (name, r) in resources {
         let ty = r.get("type").and_then(Value::as_str).unwrap_or("?");
+        // A feature switch maps the type to a template, or to nothing.
+        let mapped = registry.and_then(|reg| reg.get(ty)).and_then(Value::as_str);
+        if mapped == Some("OS::Heat::None") {
+            continue;
+        }
         let line = if ty == "OS::Heat::ResourceGroup" {
             let member = r
                 .pointer("/properties/resource_def/type")
@@ -253,16 +258,55 @@ fn top_level(t: &Target) -> Vec<String> {
                 Some(Value::Object(o)) => o
                     .get("get_param")
                     .and_then(Value::as_str)
-                    .and_then(|p| params.get(p))
-                    .map(|v| v.to_string()),
+                    .and_then(|p| vals.get(p))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    }),
                 Some(v) => Some(v.to_string()),
                 None => None,
             };
             format!("{name}: {} × {member}", count.unwrap_or_else(|| "?".into()))
+        } else if let Some(file) = mapped {
+            format!("{name}: {ty} ({file})")
         } else {
             format!("{name}: {ty}")
         };
         out.push(line);
+    }
+    out
+}
+
+/// What a create sets: every parameter of the request (hidden ones as
+/// `(sensitive)`), then the feature switches of its resource registry.
+fn settings(t: &Target) -> Vec<ParamChange> {
+    let new = NewSide::of(t);
+    let mut out: Vec<ParamChange> = effective_params(&new.env)
+        .into_iter()
+        .map(|(name, v)| {
+            let sensitive = t.hidden.contains(&name);
+            ParamChange {
+                old: None,
+                new: Some(if sensitive {
+                    Value::String("(sensitive)".into())
+                } else {
+                    v
+                }),
+                name,
+                sensitive,
+            }
+        })
+        .collect();
+    if let Some(reg) = new.env.get("resource_registry").and_then(Value::as_object) {
+        for (k, v) in reg.iter().filter(|(k, _)| k.starts_with("Coe::")) {
+            out.push(ParamChange {
+                name: k.clone(),
+                old: None,
+                new: Some(v.clone()),
+                sensitive: false,
+            });
+        }
     }
     out
 }

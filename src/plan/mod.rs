@@ -122,6 +122,9 @@ pub struct ClusterPlan {
     /// what that interrupts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<rollout::Rollout>,
+    /// What a create sets: its parameters and feature switches (create only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<ParamChange>,
     /// What a create makes: the top-level resources (create only).
     pub creates: Vec<String>,
     /// How many resources Heat's create preview lists, nested ones included.

@@ -128,6 +128,10 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
         c.stack_name,
         if c.record_only() {
             "update Heat's record only"
+        } else if c.action == Action::Replace
+            && c.resources.iter().map(|r| r.effect).max() == Some(Effect::Rebuild)
+        {
+            "rebuild servers"
         } else {
             word(c.action)
         }
@@ -135,6 +139,12 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
     let _ = writeln!(out, "    {}", c.reason);
     if let Some(r) = &c.rollout {
         rollout(out, r);
+    }
+    if !c.settings.is_empty() {
+        let _ = writeln!(out, "    settings:");
+        for s in &c.settings {
+            setting(out, s);
+        }
     }
     if !c.creates.is_empty() {
         let _ = writeln!(out, "    resources:");
@@ -222,6 +232,28 @@ fn cluster(out: &mut String, c: &ClusterPlan, opts: ShowOptions) {
             h.updated,
             h.unchanged
         );
+        // Where the two signals seem to disagree, say which one decides.
+        let leaf = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+        let replaced: Vec<String> = h.replaced.iter().map(|r| leaf(r)).collect();
+        if c.resources.iter().any(|r| r.effect == Effect::Rebuild) {
+            let _ = writeln!(
+                out,
+                "    (Heat counts a rebuild as an update: the server stays, its root disk is re-imaged)"
+            );
+        }
+        let unseen: Vec<&str> = c
+            .resources
+            .iter()
+            .filter(|r| r.effect == Effect::Replace && !replaced.contains(&leaf(&r.path)))
+            .map(|r| r.path.as_str())
+            .collect();
+        if !unseen.is_empty() {
+            let _ = writeln!(
+                out,
+                "    (Heat's preview does not list {} as replaced: through a nested template or a stub it sees an update; coe's reading of the templates, with Heat's schemas, decides)",
+                unseen.join(", ")
+            );
+        }
     }
     for o in &c.other {
         let _ = writeln!(out, "    {o}");
@@ -280,6 +312,32 @@ fn param(out: &mut String, p: &ParamChange, opts: ShowOptions) {
         (a, b) => format!("{} → {}", value(a.as_ref(), opts), value(b.as_ref(), opts)),
     };
     let _ = writeln!(out, "      {}: {text}", p.name);
+}
+
+/// One value a create sets; a map (the labels) one line per key.
+fn setting(out: &mut String, s: &ParamChange) {
+    let map = match &s.new {
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(Value::String(t)) if !s.sensitive => {
+            serde_json::from_str::<Map<String, Value>>(t).ok()
+        }
+        _ => None,
+    };
+    match (map, &s.new) {
+        (Some(m), _) if m.is_empty() => {
+            let _ = writeln!(out, "      {}: {{}}", s.name);
+        }
+        (Some(m), _) => {
+            let _ = writeln!(out, "      {}:", s.name);
+            for (k, v) in &m {
+                let _ = writeln!(out, "        {k}: {}", shown(v));
+            }
+        }
+        (None, Some(v)) => {
+            let _ = writeln!(out, "      {}: {}", s.name, shown(v));
+        }
+        (None, None) => {}
+    }
 }
 
 fn shown(v: &Value) -> String {
