@@ -1,7 +1,7 @@
 //! Following a stack until it settles, reporting its events as they come.
 
 use super::{Progress, Step};
-use crate::heat::{ErrorKind, Heat, HeatError, StackSummary};
+use crate::heat::{ErrorKind, Heat, HeatError, StackSummary, shown_path};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,8 @@ pub fn wait(
 ) -> Result<Settled, HeatError> {
     let deadline = Instant::now() + Duration::from_secs(minutes * 60);
     let mut marker: Option<String> = None;
+    // The last status of every resource this action touched, by path.
+    let mut touched: std::collections::BTreeMap<String, String> = Default::default();
     // Events from before this action are not news.
     if let Ok(old) = heat.events(path, None) {
         marker = old.last().map(|e| e.id.clone());
@@ -36,15 +38,35 @@ pub fn wait(
                 .iter()
                 .filter(|e| !e.resource_name.starts_with(&nested_prefix))
             {
+                let stack = e.stack_name().unwrap_or(&step.stack_name);
+                let shown = if stack == step.stack_name && e.resource_name == step.stack_name {
+                    Some("stack".to_string())
+                } else {
+                    shown_path(&step.stack_name, stack, &e.resource_name)
+                };
+                let Some(shown) = shown else { continue };
+                if shown != "stack" {
+                    touched.insert(shown.clone(), e.resource_status.clone());
+                }
+                let done = touched
+                    .values()
+                    .filter(|s| s.ends_with("_COMPLETE"))
+                    .count();
                 let reason = e
                     .resource_status_reason
                     .as_deref()
                     .filter(|r| !r.is_empty() && *r != "state changed")
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default();
+                // `2026-12-07T05:18:00Z` → `05:18:00`
+                let time = e.event_time.get(11..19).unwrap_or(&e.event_time);
+                let count = match touched.len() {
+                    0 => String::new(),
+                    n => format!(" ({done} of {n} done)"),
+                };
                 progress.event(
                     &step.cluster,
-                    &format!("{} {}{reason}", e.resource_name, e.resource_status),
+                    &format!("{time} {shown} {}{reason}{count}", e.resource_status),
                 );
             }
             if let Some(last) = events.last() {

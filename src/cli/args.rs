@@ -34,8 +34,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete clusters' stacks from Heat and wait until they are gone
     Destroy(DestroyArgs),
-    /// List the stacks coe manages in the project, with their status
+    /// List the stacks coe manages in the project, with their status and API address
     List(ListArgs),
+    /// Show clusters as Heat has them: status, API address, nodes, versions, outputs
+    Show(ShowArgs),
     /// Count clusters and nodes, as declared and as live in Heat
     Stats(StatsArgs),
 }
@@ -177,6 +179,17 @@ pub struct DestroyArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// Clusters to show (default: every stack coe manages in the project)
+    pub clusters: Vec<String>,
     #[command(flatten)]
     pub cloud: CloudOpts,
     /// Print JSON

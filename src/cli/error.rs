@@ -83,18 +83,20 @@ impl std::fmt::Display for Error {
 /// What every command returns: an exit code, or an error.
 pub type Outcome = Result<i32, Error>;
 
-/// `--cluster NAME` (or a positional cluster) names nothing declared: a
-/// usage error with the closest declared name, or the list when short.
-pub fn unknown_cluster<'a>(name: &str, declared: impl IntoIterator<Item = &'a str>) -> Error {
+/// `--cluster NAME` (or a positional cluster) names no cluster `among`
+/// those there are: a usage error with the closest name, or the list when
+/// short.
+pub fn unknown_cluster<'a>(
+    name: &str,
+    declared: impl IntoIterator<Item = &'a str>,
+    among: &str,
+) -> Error {
     let declared: Vec<&str> = declared.into_iter().collect();
     let hint = match crate::diag::did_you_mean(name, declared.iter().copied()) {
         Some(best) => format!("; did you mean `{best}`?"),
-        None if declared.is_empty() => "; the configuration declares no clusters".to_string(),
-        None if declared.len() <= 8 => format!("; declared: {}", declared.join(", ")),
-        None => format!(
-            "; {} clusters are declared (see `coe labels`)",
-            declared.len()
-        ),
+        None if declared.is_empty() => "; there are none".to_string(),
+        None if declared.len() <= 8 => format!("; there are: {}", declared.join(", ")),
+        None => format!("; there are {}", declared.len()),
     };
-    Error::usage(format!("no cluster named `{name}`{hint}"))
+    Error::usage(format!("no cluster named `{name}` {among}{hint}"))
 }

@@ -63,7 +63,11 @@ pub fn prepare(paths: &[PathBuf], t: &TargetOpts) -> Result<Result<Prepared, i32
     let in_files = conf.clusters_in_scope(&checked.model, &sources);
     for name in &t.clusters {
         if !in_files.contains(&name.as_str()) {
-            return Err(unknown_cluster(name, in_files.iter().copied()));
+            let among = match conf.only_files {
+                Some(_) => "in the files given",
+                None => "in the configuration",
+            };
+            return Err(unknown_cluster(name, in_files.iter().copied(), among));
         }
     }
     let narrowed = !t.clusters.is_empty() || conf.only_files.is_some();

@@ -4,9 +4,11 @@
 pub mod auth;
 mod client;
 pub mod clouds;
+mod paths;
 mod secret;
 mod stacks;
 
 pub use client::{ErrorKind, Heat, HeatError, Retry};
+pub use paths::shown_path;
 pub use secret::Secret;
 pub use stacks::{Event, Output, Resource, ResourceChanges, StackSummary, Stored, stack_path};

@@ -79,6 +79,22 @@ pub struct Event {
     pub resource_status: String,
     #[serde(default)]
     pub resource_status_reason: Option<String>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+impl Event {
+    /// The name of the stack the event's resource belongs to.
+    pub fn stack_name(&self) -> Option<&str> {
+        stack_of(&self.links)
+    }
+}
+
+/// The stack name in a `stack` link: `…/stacks/<name>/<id>`.
+fn stack_of(links: &[Link]) -> Option<&str> {
+    let href = &links.iter().find(|l| l.rel == "stack")?.href;
+    let rest = &href[href.find("/stacks/")? + "/stacks/".len()..];
+    rest.split('/').next()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +124,11 @@ pub struct Link {
 }
 
 impl Resource {
+    /// The name of the stack the resource belongs to.
+    pub fn in_stack(&self) -> Option<&str> {
+        self.stack_name.as_deref().or_else(|| stack_of(&self.links))
+    }
+
     /// The `stack` link: `…/stacks/<name>/<id>`, as a path under the base URL.
     pub fn stack_path(&self) -> Option<String> {
         let href = &self.links.iter().find(|l| l.rel == "stack")?.href;

@@ -57,12 +57,13 @@ fn an_unknown_cluster_gets_a_did_you_mean_and_exit_2() {
     let o = coe(&["plan", "--cluster", "swarm-2", "examples/swarm-mode"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("no cluster named `swarm-2`; did you mean `swarm-1`?"),
+        stderr(&o)
+            .contains("no cluster named `swarm-2` in the configuration; did you mean `swarm-1`?"),
         "{}",
         stderr(&o)
     );
     let o = coe(&["plan", "--cluster", "zzz", "examples/swarm-mode"]);
-    assert!(stderr(&o).contains("declared: swarm-1"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("there are: swarm-1"), "{}", stderr(&o));
 }
 
 #[test]

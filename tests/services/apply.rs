@@ -522,6 +522,18 @@ fn an_image_change_rolls_through_the_masters_one_at_a_time() {
     insta::assert_snapshot!("plan_rolling", s.normal(&r.stdout));
     let r = s.coe(&[&["apply", "--yes"][..], &e].concat());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Progress names resources by path and folds the stubs' insides away.
+    assert!(
+        r.stderr.contains(" masters/1/server UPDATE_COMPLETE ("),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(" workers/3 UPDATE_IN_PROGRESS"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("probe"), "{}", r.stderr);
 
     // The probes' update events, in the order Heat wrote them, as
     // (group, member index, status).
@@ -629,6 +641,34 @@ fn a_label_change_is_planned_as_what_it_does() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = s.coe(&[&["plan", "--detailed-exitcode"][..], &e].concat());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // show and list: what the cluster is now.
+    let r = s.coe(&["show", &s.cluster.clone()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for want in [
+        "api:      https://",
+        "masters/0/server",
+        "workers/0/server",
+        "kube_tag v1.30.1",
+    ] {
+        assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
+    }
+    let r = s.coe(&["show", "--json", &s.cluster.clone()]);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert!(
+        doc["clusters"][0]["nodes"][0]["address"].is_string(),
+        "{doc:#}"
+    );
+    let r = s.coe(&["show", "no-such-cluster"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let r = s.coe(&["list"]);
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(&s.cluster))
+        .unwrap_or_default()
+        .to_string();
+    assert!(row.contains(" https://"), "{}", r.stdout);
     // Planned without the environment it was applied with: one line says so.
     let r = s.coe(&["plan"]);
     let line = "applied with environment `stub-env.yaml`, not given now: pass `-e` again";

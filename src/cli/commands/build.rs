@@ -33,6 +33,7 @@ pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
             return Err(crate::cli::error::unknown_cluster(
                 name,
                 bundles.iter().map(|b| b.cluster.as_str()),
+                "in the configuration",
             ));
         }
     }

@@ -46,11 +46,12 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
     let live: Vec<String> = stacks.iter().map(cluster_of).collect();
     for name in &a.clusters {
         if !live.contains(name) {
-            let e = unknown_cluster(name, live.iter().map(String::as_str));
-            return Err(Error::usage(format!(
-                "{} among the stacks of configuration `{config}` (see `coe list`)",
-                e.message
-            )));
+            let among = format!("among the stacks of configuration `{config}` (see `coe list`)");
+            return Err(unknown_cluster(
+                name,
+                live.iter().map(String::as_str),
+                &among,
+            ));
         }
     }
     let chosen: Vec<_> = stacks

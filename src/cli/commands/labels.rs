@@ -64,7 +64,11 @@ pub fn run(a: LabelsArgs) -> crate::cli::error::Outcome {
     }
     if let Some(name) = a.cluster.filter(|_| !found) {
         let names = checked.model.clusters.iter().map(|c| c.name.as_str());
-        return Err(crate::cli::error::unknown_cluster(&name, names));
+        return Err(crate::cli::error::unknown_cluster(
+            &name,
+            names,
+            "in the configuration",
+        ));
     }
     Ok(exit::OK)
 }

@@ -9,6 +9,21 @@ use crate::plan::CONFIG_TAG_PREFIX;
 pub fn run(a: ListArgs) -> crate::cli::error::Outcome {
     let heat = connect(&a.cloud)?;
     let stacks = heat.list_stacks(&[MANAGED_TAG])?;
+    // The API address is an output: one more request per stack.
+    let mut api = Vec::new();
+    for s in &stacks {
+        let outputs = if s.in_progress() && s.stack_status.starts_with("CREATE") {
+            Vec::new()
+        } else {
+            heat.outputs(&s.path())?
+        };
+        api.push(
+            outputs
+                .into_iter()
+                .find(|o| o.output_key == "api_address")
+                .and_then(|o| o.output_value.as_str().map(str::to_string)),
+        );
+    }
     let tag = |s: &crate::heat::StackSummary, prefix: &str| {
         s.tags
             .iter()
@@ -20,8 +35,10 @@ pub fn run(a: ListArgs) -> crate::cli::error::Outcome {
     if a.json {
         let rows: Vec<_> = stacks
             .iter()
-            .map(|s| {
+            .zip(&api)
+            .map(|(s, api)| {
                 serde_json::json!({
+                    "api_address": api,
                     "stack_name": s.stack_name,
                     "id": s.id,
                     "cluster": tag(s, "coe-cluster="),
@@ -44,14 +61,16 @@ pub fn run(a: ListArgs) -> crate::cli::error::Outcome {
         println!("No stacks managed by coe in this project.");
         return Ok(exit::OK);
     }
-    let rows: Vec<[String; 5]> = stacks
+    let rows: Vec<[String; 6]> = stacks
         .iter()
-        .map(|s| {
+        .zip(&api)
+        .map(|(s, api)| {
             [
                 s.stack_name.clone(),
                 tag(s, "coe-cluster="),
                 tag(s, CONFIG_TAG_PREFIX),
                 s.stack_status.clone(),
+                api.clone().unwrap_or_else(|| "-".into()),
                 s.updated_time
                     .clone()
                     .or(s.creation_time.clone())
@@ -61,7 +80,10 @@ pub fn run(a: ListArgs) -> crate::cli::error::Outcome {
         .collect();
     print!(
         "{}",
-        table(&["STACK", "CLUSTER", "CONFIG", "STATUS", "CHANGED"], &rows)
+        table(
+            &["STACK", "CLUSTER", "CONFIG", "STATUS", "API", "CHANGED"],
+            &rows
+        )
     );
     Ok(exit::OK)
 }

@@ -10,6 +10,7 @@ mod import;
 mod labels;
 mod list;
 mod plan;
+mod show;
 mod stats;
 
 pub use check::{load, use_color};
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> crate::cli::error::Outcome {
         Command::Apply(a) => apply::run(a),
         Command::Destroy(a) => destroy::run(a),
         Command::List(a) => list::run(a),
+        Command::Show(a) => show::run(a),
         Command::Stats(a) => stats::run(a),
     }
 }
