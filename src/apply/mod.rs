@@ -9,7 +9,7 @@ mod steps;
 mod wait;
 
 pub use cause::{RootCause, root_cause};
-pub use steps::{Step, StepKind};
+pub use steps::{Batches, Step, StepKind};
 
 use crate::heat::{Heat, HeatError, Output};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -27,6 +27,45 @@ pub struct Step {
     /// The stack as planned (update and delete); it must not have moved.
     pub remote: Option<Remote>,
     pub timeout_mins: u64,
+    /// Groups the update rolls through in batches, for the progress.
+    pub batches: Vec<Batches>,
+}
+
+impl Step {
+    /// Deleting a stack (`destroy`, `--prune`): the stack as planned must
+    /// not have moved since.
+    pub fn delete(cluster: &str, stack_name: &str, remote: Option<Remote>) -> Step {
+        Step {
+            cluster: cluster.to_string(),
+            stack_name: stack_name.to_string(),
+            kind: StepKind::Delete,
+            request: None,
+            remote,
+            timeout_mins: 60,
+            batches: Vec::new(),
+        }
+    }
+}
+
+/// A group whose members an update replaces batch by batch, highest index
+/// first (Heat's rolling update).
+#[derive(Debug, Clone)]
+pub struct Batches {
+    pub group: String,
+    pub members: u64,
+    pub size: u64,
+}
+
+impl Batches {
+    /// The members of batch `k` (from 0), highest index first.
+    pub fn members_of(&self, k: u64) -> Vec<u64> {
+        let top = self.members.saturating_sub(k * self.size.max(1));
+        (top.saturating_sub(self.size.max(1))..top).rev().collect()
+    }
+
+    pub fn count(&self) -> u64 {
+        self.members.div_ceil(self.size.max(1))
+    }
 }
 
 /// How many times a create or update is sent when replies are lost.
@@ -351,6 +390,19 @@ fn settle(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn batches_go_highest_index_first() {
+        let b = super::Batches {
+            group: "workers".into(),
+            members: 5,
+            size: 2,
+        };
+        assert_eq!(b.count(), 3);
+        assert_eq!(b.members_of(0), [4, 3]);
+        assert_eq!(b.members_of(1), [2, 1]);
+        assert_eq!(b.members_of(2), [0]);
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -25,6 +25,8 @@ pub fn wait(
     let mut marker: Option<String> = None;
     // The last status of every resource this action touched, by path.
     let mut touched: std::collections::BTreeMap<String, String> = Default::default();
+    // Batches begun, per rolling group.
+    let mut begun: Vec<u64> = vec![0; step.batches.len()];
     // Events from before this action are not news.
     if let Ok(old) = heat.events(path, None) {
         marker = old.last().map(|e| e.id.clone());
@@ -34,6 +36,36 @@ pub fn wait(
             // Nested stacks' own events (named `<stack>-<resource>-<id>`)
             // repeat what their resources' events already said.
             let nested_prefix = format!("{}-", step.stack_name);
+            // A rolling group's nested stack starts an update once a batch:
+            // name the batch and its members (Heat goes highest index first).
+            for e in events
+                .iter()
+                .filter(|e| e.resource_status == "UPDATE_IN_PROGRESS")
+            {
+                for (b, n) in step.batches.iter().zip(begun.iter_mut()) {
+                    let own = format!("{}{}-", nested_prefix, b.group);
+                    let id = e.resource_name.strip_prefix(&own).unwrap_or("");
+                    if id.len() == 12 && !id.contains('-') && *n < b.count() {
+                        let members: Vec<String> = b
+                            .members_of(*n)
+                            .iter()
+                            .map(|m| format!("{}/{m}", b.group))
+                            .collect();
+                        *n += 1;
+                        let time = e.event_time.get(11..19).unwrap_or(&e.event_time);
+                        progress.event(
+                            &step.cluster,
+                            &format!(
+                                "{time} {}: batch {} of {}: {}",
+                                b.group,
+                                *n,
+                                b.count(),
+                                members.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
             for e in events
                 .iter()
                 .filter(|e| !e.resource_name.starts_with(&nested_prefix))

@@ -16,6 +16,8 @@ pub struct GroupRollout {
     /// `master` or `worker`, from the group's `coe_role` metadata.
     pub role: String,
     pub effect: Effect,
+    /// Members of the group after the update.
+    pub members: u64,
     /// Members updated at the same time.
     pub batch: u64,
     /// Seconds Heat waits after each batch.
@@ -81,6 +83,7 @@ pub fn rollout(
                 group: name.clone(),
                 role,
                 effect,
+                members: value(def.pointer("/properties/count")).unwrap_or(0),
                 batch: value(policy.get("max_batch_size")).unwrap_or(1),
                 pause_secs: value(policy.get("pause_time")).unwrap_or(0),
             },

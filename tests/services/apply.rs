@@ -534,6 +534,14 @@ fn an_image_change_rolls_through_the_masters_one_at_a_time() {
         r.stderr
     );
     assert!(!r.stderr.contains("probe"), "{}", r.stderr);
+    // ...and says which batch of which group Heat is on.
+    for batch in [
+        " masters: batch 1 of 3: masters/2\n",
+        " masters: batch 3 of 3: masters/0\n",
+        " workers: batch 2 of 2: workers/1, workers/0\n",
+    ] {
+        assert!(r.stderr.contains(batch), "{batch}: {}", r.stderr);
+    }
 
     // The probes' update events, in the order Heat wrote them, as
     // (group, member index, status).

@@ -1,6 +1,6 @@
 //! `coe apply [plan.json | PATH...]`: carry out a plan, saved or made now.
 
-use crate::apply::{self, Outcome, Step, StepKind};
+use crate::apply::{self, Batches, Outcome, Step, StepKind};
 use crate::cli::args::{ApplyArgs, TargetOpts};
 use crate::cli::error::Error;
 use crate::cli::exit;
@@ -86,7 +86,18 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
             _ => continue,
         };
         let t = target(&p, &c.cluster);
-        steps.push(step(t, kind, c.remote.clone()));
+        let mut s = step(t, kind, c.remote.clone());
+        s.batches = c
+            .rollout
+            .iter()
+            .flat_map(|r| &r.groups)
+            .map(|g| Batches {
+                group: g.group.clone(),
+                members: g.members,
+                size: g.batch,
+            })
+            .collect();
+        steps.push(s);
     }
     for o in plan.orphans.iter().filter(|o| o.action == Action::Delete) {
         steps.push(orphan_step(&o.stack_name, Some(o.remote.clone())));
@@ -191,18 +202,12 @@ fn step(t: &Target, kind: StepKind, remote: Option<plan::Remote>) -> Step {
         request: Some(t.request.clone()),
         remote,
         timeout_mins: t.timeout_mins,
+        batches: Vec::new(),
     }
 }
 
 fn orphan_step(stack_name: &str, remote: Option<plan::Remote>) -> Step {
-    Step {
-        cluster: stack_name.to_string(),
-        stack_name: stack_name.to_string(),
-        kind: StepKind::Delete,
-        request: None,
-        remote,
-        timeout_mins: 60,
-    }
+    Step::delete(stack_name, stack_name, remote)
 }
 
 /// Prints each outcome; failures as diagnostics at the `.coe` line behind

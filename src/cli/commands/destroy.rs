@@ -1,6 +1,6 @@
 //! `coe destroy [PATH...] [--cluster NAME...]`: delete clusters' stacks and wait until they are gone.
 
-use crate::apply::{self, Step, StepKind};
+use crate::apply::{self, Step};
 use crate::check;
 use crate::cli::args::DestroyArgs;
 use crate::cli::configuration::Configuration;
@@ -77,14 +77,7 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
     }
     let steps = chosen
         .iter()
-        .map(|s| Step {
-            cluster: cluster_of(s),
-            stack_name: s.stack_name.clone(),
-            kind: StepKind::Delete,
-            request: None,
-            remote: Some(Remote::from(*s)),
-            timeout_mins: 60,
-        })
+        .map(|s| Step::delete(&cluster_of(s), &s.stack_name, Some(Remote::from(*s))))
         .collect();
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {
