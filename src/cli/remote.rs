@@ -172,12 +172,28 @@ pub struct Ui {
     bars: Option<Bars>,
 }
 
+/// The live area while there is one, for notes printed meanwhile.
+static LIVE: Mutex<Option<indicatif::MultiProgress>> = Mutex::new(None);
+
+/// A note for the person at the terminal (Ctrl-C, say): above the live
+/// lines while they are drawn, never over them.
+pub fn note(text: &str) {
+    match LIVE.lock().ok().and_then(|l| l.clone()) {
+        Some(multi) => {
+            let _ = multi.println(text);
+        }
+        None => eprintln!("{text}"),
+    }
+}
+
 impl Ui {
     pub fn new() -> Ui {
         let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        Ui {
-            bars: live.then(|| (indicatif::MultiProgress::new(), Mutex::new(Vec::new()))),
+        let bars = live.then(|| (indicatif::MultiProgress::new(), Mutex::new(Vec::new())));
+        if let Some((multi, _)) = &bars {
+            *LIVE.lock().expect("live") = Some(multi.clone());
         }
+        Ui { bars }
     }
 
     fn bar(&self, cluster: &str) -> Option<indicatif::ProgressBar> {
@@ -204,6 +220,21 @@ impl Ui {
             Some(b) => b.finish_with_message(line.to_string()),
             None => eprintln!("[{cluster}] {line}"),
         }
+    }
+
+    /// Ends the live area: its lines are erased and printed once more as
+    /// plain lines, so whatever is printed next starts on a line of its
+    /// own and nothing redraws over it.
+    pub fn close(&self) {
+        let Some((multi, bars)) = &self.bars else {
+            return;
+        };
+        let bars = std::mem::take(&mut *bars.lock().expect("bars"));
+        let _ = multi.clear();
+        for (cluster, b) in bars {
+            eprintln!("[{cluster}] {:>4}s {}", b.elapsed().as_secs(), b.message());
+        }
+        *LIVE.lock().expect("live") = None;
     }
 }
 

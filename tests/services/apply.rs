@@ -13,16 +13,16 @@ use std::process::Command;
 
 const SECRET: &str = "TESTSECRET-grafana-7f3a9c";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-struct Scenario {
-    heat: String,
-    dir: PathBuf,
-    cluster: String,
+pub(crate) struct Scenario {
+    pub(crate) heat: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) cluster: String,
     /// Everything every command printed, for the secret check.
     printed: String,
 }
@@ -30,7 +30,7 @@ struct Scenario {
 impl Scenario {
     /// A cluster under a unique name, in a directory of its own (removed
     /// when `_tmp` drops), on one of the local Heats.
-    fn new(tag: &str) -> (Scenario, tempfile::TempDir) {
+    pub(crate) fn new(tag: &str) -> (Scenario, tempfile::TempDir) {
         let cluster = unique_name(tag);
         let tmp = tempfile::Builder::new()
             .prefix(&format!("coe-{cluster}-"))
@@ -82,7 +82,7 @@ cluster "{cluster}" {{
     }
 
     /// The cloud and template, but no cluster.
-    fn write_without_clusters(&self) {
+    pub(crate) fn write_without_clusters(&self) {
         self.write("fcos-39", 2);
         let path = self.dir.join("clusters.coe");
         let text = std::fs::read_to_string(&path).unwrap();
@@ -90,7 +90,7 @@ cluster "{cluster}" {{
         std::fs::write(&path, &text[..cut]).unwrap();
     }
 
-    fn coe(&mut self, args: &[&str]) -> Run {
+    pub(crate) fn coe(&mut self, args: &[&str]) -> Run {
         let dir = self.dir.clone();
         self.coe_in(&dir, args)
     }
@@ -116,17 +116,36 @@ cluster "{cluster}" {{
         run
     }
 
-    fn stub_env(&self) -> String {
+    pub(crate) fn stub_env(&self) -> String {
         root()
             .join("harness/heat/stub-env.yaml")
             .display()
             .to_string()
     }
 
+    /// The cloud and template, and a cluster of one master and one worker
+    /// for each name.
+    pub(crate) fn write_clusters(&self, names: &[&str]) {
+        self.write_without_clusters();
+        let path = self.dir.join("clusters.coe");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for n in names {
+            text.push_str(&cluster_block(n));
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+
     /// Plan output with this run's names replaced, for snapshots.
     fn normal(&self, text: &str) -> String {
         text.replace(&self.cluster, "CLUSTER")
     }
+}
+
+/// A cluster of one master and one worker from template `k8s`.
+fn cluster_block(name: &str) -> String {
+    format!(
+        "cluster \"{name}\" {{\n  template     = template.k8s\n  master_count = 1\n  node_count   = 1\n}}\n"
+    )
 }
 
 /// An environment whose server stub also holds `extra`, an
@@ -392,11 +411,7 @@ fn identity_scope_and_ownership() {
     s.write_without_clusters();
     let base = std::fs::read_to_string(root_dir.join("clusters.coe")).unwrap();
     std::fs::remove_file(root_dir.join("clusters.coe")).unwrap();
-    let cluster = |n: &str| {
-        format!(
-            "cluster \"{n}\" {{\n  template     = template.k8s\n  master_count = 1\n  node_count   = 1\n}}\n"
-        )
-    };
+    let cluster = cluster_block;
     let (c, d) = (format!("{name}-c"), format!("{name}-d"));
     for (dir, files) in [
         (&c, vec![("one.coe", cluster(&a)), ("two.coe", cluster(&b))]),

@@ -14,3 +14,4 @@ mod faults;
 mod heat_build;
 mod heat_local;
 mod keystone;
+mod terminal;

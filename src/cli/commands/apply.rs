@@ -4,7 +4,7 @@ use crate::apply::{self, Batches, Outcome, Step, StepKind};
 use crate::cli::args::{ApplyArgs, TargetOpts};
 use crate::cli::error::Error;
 use crate::cli::exit;
-use crate::cli::remote::{Prepared, Ui, confirm, connect, plan_options, prepare};
+use crate::cli::remote::{Prepared, Ui, confirm, connect, note, plan_options, prepare};
 use crate::diag::{Code, Diagnostic, render};
 use crate::heat::Heat;
 use crate::plan::{self, Action, SavedPlan, ShowOptions, Target, digest};
@@ -44,8 +44,8 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
         if CANCEL.swap(true, Ordering::SeqCst) {
             std::process::exit(INTERRUPTED);
         }
-        eprintln!(
-            "\ninterrupted: coe stops following the stacks; Heat finishes what it started. Press Ctrl-C again to quit at once."
+        note(
+            "interrupted: coe stops following the stacks; Heat finishes what it started. Press Ctrl-C again to quit at once.",
         );
     });
     let ui = Ui::new();
@@ -215,10 +215,15 @@ fn orphan_step(stack_name: &str, remote: Option<plan::Remote>) -> Step {
 pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) -> i32 {
     let color = super::use_color(crate::cli::args::Color::Auto);
     let mut code = exit::OK;
+    // The live lines end first, each with its cluster's last word; what
+    // follows is printed below them, never under a line that redraws.
+    for (step, outcome) in results {
+        ui.finish(&step.cluster, &final_line(outcome));
+    }
+    ui.close();
     for (step, outcome) in results {
         match outcome {
-            Outcome::Done { status, outputs } => {
-                ui.finish(&step.cluster, status);
+            Outcome::Done { outputs, .. } => {
                 for o in outputs {
                     match &o.output_error {
                         Some(err) => {
@@ -233,13 +238,12 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
                     }
                 }
             }
-            Outcome::Deleted => ui.finish(&step.cluster, "deleted"),
+            Outcome::Deleted => {}
             Outcome::Failed {
                 status,
                 reason,
                 cause,
             } => {
-                ui.finish(&step.cluster, status);
                 code = exit::FAILED;
                 let span = cause.as_ref().and_then(|c| {
                     let t = p.targets.iter().find(|t| t.cluster == step.cluster)?;
@@ -269,7 +273,6 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
                 }
             }
             Outcome::Refused(why) => {
-                ui.finish(&step.cluster, "not applied");
                 code = exit::FAILED;
                 eprintln!(
                     "coe: error: cluster `{}` was not applied: {why}",
@@ -277,7 +280,6 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
                 );
             }
             Outcome::Interrupted { status } => {
-                ui.finish(&step.cluster, &format!("{status} (no longer followed)"));
                 code = INTERRUPTED;
                 eprintln!(
                     "coe: cluster `{}` is still {status} in Heat; once it settles, run `coe plan` or `coe apply` again",
@@ -285,12 +287,10 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
                 );
             }
             Outcome::Unsure(why) => {
-                ui.finish(&step.cluster, "interrupted");
                 code = INTERRUPTED;
                 eprintln!("coe: cluster `{}`: {why}", step.cluster);
             }
             Outcome::TimedOut { status, minutes } => {
-                ui.finish(&step.cluster, &format!("{status} after {minutes} min"));
                 code = exit::FAILED;
                 eprintln!(
                     "coe: error: cluster `{}` was still {status} after {minutes} minutes; coe stopped waiting (Heat has not been told to stop)",
@@ -298,7 +298,6 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
                 );
             }
             Outcome::Error(e) => {
-                ui.finish(&step.cluster, "error");
                 code = exit::FAILED;
                 eprintln!("coe: error: cluster `{}`: {e}", step.cluster);
             }
@@ -308,6 +307,19 @@ pub fn report(p: &Prepared, ui: &Ui, results: &[(Step, Outcome)], what: &str) ->
         println!("{what} complete: {} stack(s).", results.len());
     }
     code
+}
+
+/// A cluster's last progress line.
+fn final_line(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Done { status, .. } | Outcome::Failed { status, .. } => status.clone(),
+        Outcome::Deleted => "deleted".into(),
+        Outcome::Refused(_) => "not applied".into(),
+        Outcome::Interrupted { status } => format!("{status} (no longer followed)"),
+        Outcome::Unsure(_) => "interrupted".into(),
+        Outcome::TimedOut { status, minutes } => format!("{status} after {minutes} min"),
+        Outcome::Error(_) => "error".into(),
+    }
 }
 
 fn show_output(v: &serde_json::Value) -> String {
