@@ -122,17 +122,6 @@ impl Configuration {
 /// A directory's name made fit for a tag: other characters become `-`.
 fn dir_name(dir: &Path) -> String {
     dir.file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect()
-        })
+        .map(|n| crate::plan::tag_safe(&n.to_string_lossy()))
         .unwrap_or_default()
 }

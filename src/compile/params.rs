@@ -301,21 +301,25 @@ pub fn parameters(
         cluster.fields.explicit("create_timeout").map(|v| v.span),
     );
     let r = &eff.rolling;
-    p.set(
-        "master_update_pause",
-        ParamValue::Num(r.master_pause.value as i64),
-        Some(r.master_pause.span),
-    );
-    p.set(
-        "worker_update_batch",
-        ParamValue::Num(r.worker_batch.value),
-        Some(r.worker_batch.span),
-    );
-    p.set(
-        "worker_update_pause",
-        ParamValue::Num(r.worker_pause.value as i64),
-        Some(r.worker_pause.span),
-    );
+    for (name, value, span) in [
+        (
+            "master_update_pause",
+            r.master_pause.value as i64,
+            r.master_pause.span,
+        ),
+        (
+            "worker_update_batch",
+            r.worker_batch.value,
+            r.worker_batch.span,
+        ),
+        (
+            "worker_update_pause",
+            r.worker_pause.value as i64,
+            r.worker_pause.span,
+        ),
+    ] {
+        p.set(name, ParamValue::Num(value), Some(span));
+    }
     p
 }
 

@@ -40,6 +40,14 @@ impl StackSummary {
         self.stack_status == "DELETE_COMPLETE"
     }
 
+    /// The value of the first tag that starts with `prefix` (`coe-cluster=`).
+    pub fn tag(&self, prefix: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .flatten()
+            .find_map(|t| t.strip_prefix(prefix))
+    }
+
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().flatten().any(|t| t == tag)
     }

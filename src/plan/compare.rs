@@ -50,11 +50,7 @@ pub fn plan_one(
         );
         return Ok(p);
     }
-    let owner = stack
-        .tags
-        .iter()
-        .flatten()
-        .find_map(|t| t.strip_prefix(CONFIG_TAG_PREFIX));
+    let owner = stack.tag(CONFIG_TAG_PREFIX);
     if let Some(owner) = owner.filter(|o| *o != config) {
         if !opts.adopt {
             p.action = Action::Blocked;

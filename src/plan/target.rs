@@ -16,21 +16,30 @@ pub const HIDDEN_TAG_PREFIX: &str = "coe-hidden=";
 /// file names, `+`-separated), so a plan without them can say so.
 pub const ENV_TAG_PREFIX: &str = "coe-env=";
 
+/// `text` fit for a stack tag: characters other than letters, digits,
+/// `-`, `_` and `.` become `-`.
+pub fn tag_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// The environment files' names as the tag holds them.
 fn env_names(envs: &[EnvFile]) -> String {
     envs.iter()
         .map(|e| {
-            let name = e.path.file_name().unwrap_or(e.path.as_os_str());
-            name.to_string_lossy()
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect::<String>()
+            tag_safe(
+                &e.path
+                    .file_name()
+                    .unwrap_or(e.path.as_os_str())
+                    .to_string_lossy(),
+            )
         })
         .collect::<Vec<_>>()
         .join("+")

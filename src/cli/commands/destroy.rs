@@ -35,14 +35,8 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
     }
     let heat = connect(&a.cloud)?;
     let stacks = heat.list_stacks(&[MANAGED_TAG, &config_tag(&config)])?;
-    let cluster_of = |s: &crate::heat::StackSummary| {
-        s.tags
-            .iter()
-            .flatten()
-            .find_map(|t| t.strip_prefix("coe-cluster="))
-            .unwrap_or(&s.stack_name)
-            .to_string()
-    };
+    let cluster_of =
+        |s: &crate::heat::StackSummary| s.tag("coe-cluster=").unwrap_or(&s.stack_name).to_string();
     let live: Vec<String> = stacks.iter().map(cluster_of).collect();
     for name in &a.clusters {
         if !live.contains(name) {

@@ -24,14 +24,8 @@ pub fn run(a: ListArgs) -> crate::cli::error::Outcome {
                 .and_then(|o| o.output_value.as_str().map(str::to_string)),
         );
     }
-    let tag = |s: &crate::heat::StackSummary, prefix: &str| {
-        s.tags
-            .iter()
-            .flatten()
-            .find_map(|t| t.strip_prefix(prefix))
-            .unwrap_or("-")
-            .to_string()
-    };
+    let tag =
+        |s: &crate::heat::StackSummary, prefix: &str| s.tag(prefix).unwrap_or("-").to_string();
     if a.json {
         let rows: Vec<_> = stacks
             .iter()

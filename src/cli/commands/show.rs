@@ -43,12 +43,7 @@ pub fn run(a: ShowArgs) -> crate::cli::error::Outcome {
 }
 
 fn tag(s: &StackSummary, prefix: &str) -> String {
-    s.tags
-        .iter()
-        .flatten()
-        .find_map(|t| t.strip_prefix(prefix))
-        .unwrap_or("-")
-        .to_string()
+    s.tag(prefix).unwrap_or("-").to_string()
 }
 
 /// One cluster as a JSON document (the human text is drawn from it).
