@@ -167,6 +167,29 @@ impl SourceMap {
     pub fn slice(&self, span: Span) -> &str {
         self.get(span.file).slice(span)
     }
+
+    /// Stars out the text of `span` (a secret), keeping every byte offset
+    /// and line: each character becomes as many `*` as it has bytes, and
+    /// the quotes and line breaks stay.
+    pub fn redact(&mut self, span: Span) {
+        let file = &mut self.files[span.file.0 as usize];
+        let Some(text) = file.text.get(span.range()) else {
+            return;
+        };
+        let starred: String = text
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let keep = c == '\n' || (c == '"' && (i == 0 || i + 1 == text.chars().count()));
+                if keep {
+                    c.to_string()
+                } else {
+                    "*".repeat(c.len_utf8())
+                }
+            })
+            .collect();
+        file.text.replace_range(span.range(), &starred);
+    }
 }
 
 /// A value with the span it came from.

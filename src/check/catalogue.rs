@@ -74,6 +74,12 @@ pub struct LabelInfo {
     pub replaced_by: Option<String>,
     pub heat: Option<String>,
     pub description: String,
+    /// What consumes the label in coe's templates and node scripts.
+    pub effect: Option<String>,
+    /// The COEs or drivers the effect holds for (empty: every reader).
+    pub effect_for: Vec<String>,
+    /// Why coe accepts the label but does not act on it.
+    pub unimplemented: Option<String>,
 }
 
 impl LabelInfo {
@@ -85,6 +91,23 @@ impl LabelInfo {
         match driver {
             Some(d) if !self.drivers.is_empty() => self.drivers.iter().any(|x| x == d),
             _ => true,
+        }
+    }
+
+    /// What the label does for a cluster of this COE built by this driver,
+    /// or why it does nothing there (`Err`, from the catalogue).
+    pub fn effect_on(&self, coe: &str, driver: Option<&str>) -> Result<&str, String> {
+        let covered = self.effect_for.is_empty()
+            || self
+                .effect_for
+                .iter()
+                .any(|x| x == coe || Some(x.as_str()) == driver);
+        match &self.effect {
+            Some(e) if covered => Ok(e),
+            _ => Err(self.unimplemented.clone().unwrap_or_else(|| {
+                let only = self.effect_for.join(", ");
+                format!("coe implements it only for {only}")
+            })),
         }
     }
 }
@@ -179,7 +202,21 @@ impl Catalogue {
             replaced_by: r.string("replaced_by"),
             heat: r.string("heat"),
             description: r.string("description").unwrap_or_default(),
+            effect: r.string("effect"),
+            effect_for: r.words("effect_for"),
+            unimplemented: r.string("unimplemented"),
         };
+        // Every label says what it does, or why coe does not act on it.
+        if info.effect.is_none() == info.unimplemented.is_none() {
+            let d = Diagnostic::new(
+                Code(410),
+                info.span,
+                format!("label `{}` must declare either `effect` or `unimplemented`", info.name),
+            )
+            .with_label("what does it do?")
+            .with_help("add `effect = \"what consumes it\"`, or `unimplemented = \"why coe does not act on it\"`");
+            r.diags.push(d);
+        }
         r.finish();
         self.labels.insert(info.name.clone(), info);
     }

@@ -61,18 +61,25 @@ pub fn merge(
     cluster.labels.clone()
 }
 
+/// How strict the label checks are: `settings` and flags raise these.
+#[derive(Debug, Clone, Copy)]
+pub struct Strictness {
+    pub unknown: Severity,
+    pub unimplemented: Severity,
+}
+
 /// Checks written labels against the catalogue for a cluster of `coe` built by `driver`.
 pub fn check_entries(
     catalogue: &Catalogue,
     entries: &[LabelEntry],
     coe: &str,
     driver: Option<&str>,
-    unknown_severity: Severity,
+    strict: Strictness,
     diags: &mut Vec<Diagnostic>,
 ) {
     for e in entries {
         let Some(info) = catalogue.labels.get(&e.key) else {
-            diags.push(unknown_label(catalogue, e, unknown_severity));
+            diags.push(unknown_label(catalogue, e, strict.unknown));
             continue;
         };
         if info.replaced_by.is_some() {
@@ -108,6 +115,21 @@ pub fn check_entries(
                     "it is read by {}; remove it if it was meant for another cluster type",
                     readers(info)
                 )),
+            );
+        } else if !coe.is_empty()
+            && let Err(why) = info.effect_on(coe, driver)
+        {
+            let who = driver.map_or_else(|| format!("`{coe}`"), |d| format!("`{d}`"));
+            diags.push(
+                Diagnostic::new(
+                    Code(409),
+                    e.key_span,
+                    format!("label `{}` is accepted but coe does not act on it for {who}", e.key),
+                )
+                .with_label("no effect in the built cluster")
+                .with_severity(strict.unimplemented)
+                .with_help(format!("{why}; remove the label, or keep it on purpose and know it does nothing"))
+                .with_note("`coe labels --effect` lists what every label does; `settings { unimplemented_labels = error }` or `--deny-unimplemented-labels` makes this an error"),
             );
         }
     }

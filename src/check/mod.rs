@@ -24,6 +24,8 @@ use crate::syntax::{self, ast};
 pub struct Options {
     /// Unknown label keys are errors instead of warnings.
     pub deny_unknown_labels: bool,
+    /// Labels coe accepts but does not act on are errors, not warnings.
+    pub deny_unimplemented_labels: bool,
 }
 
 /// The result of checking a configuration.
@@ -56,6 +58,11 @@ pub fn check_files(sources: &mut SourceMap, files: &[FileId], options: &Options)
     let mut checked = check(&parsed, options);
     checked.diagnostics.extend(diagnostics);
     checked.diagnostics.sort();
+    // From here on the sources are only shown: a secret label's value is
+    // starred out, so no diagnostic's snippet can print it.
+    for span in checked.model.secret_spans() {
+        sources.redact(span);
+    }
     checked
 }
 
@@ -107,6 +114,13 @@ pub fn check(files: &[ast::File], options: &Options) -> Checked {
             .is_some_and(|(s, _)| s == "error")
     {
         options.deny_unknown_labels = true;
+    }
+    if let Some((settings, _)) = &model.settings
+        && settings
+            .str("unimplemented_labels")
+            .is_some_and(|(s, _)| s == "error")
+    {
+        options.deny_unimplemented_labels = true;
     }
     rules::run(&catalogue, &mut model, &options, &mut diags);
 

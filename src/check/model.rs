@@ -20,6 +20,21 @@ pub struct Model {
 }
 
 impl Model {
+    /// Where secret label values are written, in every block.
+    pub fn secret_spans(&self) -> Vec<crate::source::Span> {
+        let sets = self.label_sets.values().map(|s| &s.labels);
+        let templates = self.templates.iter().map(|t| &t.labels);
+        let clusters = self.clusters.iter().map(|c| &c.labels);
+        sets.chain(templates)
+            .chain(clusters)
+            .flatten()
+            .filter(|l| l.secret)
+            .map(|l| l.value.span)
+            .collect()
+    }
+}
+
+impl Model {
     pub fn template(&self, name: &str) -> Option<(usize, &Template)> {
         self.templates
             .iter()

@@ -238,6 +238,9 @@ pub struct CheckArgs {
     /// Report label keys no driver reads as errors instead of warnings
     #[arg(long)]
     pub deny_unknown_labels: bool,
+    /// Report labels coe accepts but does not act on as errors, not warnings
+    #[arg(long)]
+    pub deny_unimplemented_labels: bool,
     /// When to use colour in human output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
@@ -265,6 +268,9 @@ pub struct LabelsArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Also say what each label does in this cluster, or why it does nothing
+    #[arg(long)]
+    pub effect: bool,
 }
 
 #[derive(clap::Args, Debug)]

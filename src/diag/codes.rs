@@ -86,6 +86,8 @@ codes! {
     406 "COE0406" "labels-dropped-by-cluster" Warning "cluster labels replace the template's labels and silently drop some";
     407 "COE0407" "overlapping-cidrs" Error "two of the fixed subnet, pod and service ranges overlap";
     408 "COE0408" "conflicting-boot-options" Error "the same boot option is set both in `boot` and as a label";
+    409 "COE0409" "label-not-implemented" Warning "a label coe accepts but does not act on for this driver";
+    410 "COE0410" "label-effect-undeclared" Error "a label block that says neither what the label does nor why coe ignores it";
     // the target cloud
     501 "COE0501" "unknown-image" Error "the image is not in the cloud block";
     502 "COE0502" "unknown-flavor" Error "the flavor is not in the cloud block";

@@ -80,13 +80,13 @@ fn the_ha_example_resolves_what_compile_needs() {
         Some("registry.example.com/magnum/")
     );
     assert_eq!(
-        eff.label_text("monitoring_enabled"),
-        Some("true"),
+        eff.label_text("calico_tag"),
+        Some("v3.26.1"),
         "label set merged"
     );
     // prod-eu2 merges its labels over the template's.
     let eu2 = checked.model.clusters[1].effective.as_ref().unwrap();
-    assert_eq!(eu2.label_text("auto_scaling_enabled"), Some("true"));
+    assert_eq!(eu2.label_text("etcd_volume_size"), Some("30"));
     assert_eq!(eu2.label_text("kube_tag"), Some("v1.27.8-rancher2"));
     assert_eq!(eu2.stack_name, "prod-eu2");
 }

@@ -195,6 +195,7 @@ fn unknown_labels_can_be_errors() {
     let text = config("  labels { my_vendor_flag = \"x\" }", "");
     let strict = Options {
         deny_unknown_labels: true,
+        ..Options::default()
     };
     let mut sources = SourceMap::new();
     let id = sources.add_text("t.coe", &text);
@@ -262,7 +263,7 @@ fn secrets_are_never_printed() {
 #[test]
 fn vendor_labels_are_declared_in_coe() {
     let text = format!(
-        "{}\nlabel \"my_vendor_flag\" {{\n  type = bool\n  coes = [kubernetes]\n  description = \"a vendor switch\"\n}}\n",
+        "{}\nlabel \"my_vendor_flag\" {{\n  type = bool\n  coes = [kubernetes]\n  description = \"a vendor switch\"\n  effect = \"read by the site's environment file\"\n}}\n",
         config("  labels { my_vendor_flag = true }", "")
     );
     assert_eq!(diagnostics(&text, &Options::default()), vec![]);

@@ -119,7 +119,10 @@ fn plan_shows_the_checkers_warnings_first_and_can_deny_them() {
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("examples/swarm-mode/cluster.coe"))
         .unwrap()
-        .replace("rexray_preempt     = true", "rexray_preemt      = true");
+        .replace(
+            "docker_volume_type = \"standard\"",
+            "docker_volume_typ = \"standard\"",
+        );
     std::fs::write(tmp.path().join("cluster.coe"), text).unwrap();
     let dir = tmp.path().display().to_string();
     let o = coe(&["plan", &dir]);

@@ -24,13 +24,12 @@ pub fn check_templates(
         .map(|t| {
             let driver = check_template(catalogue, model, t, diags);
             let coe = t.fields.str("coe").map(|(c, _)| c).unwrap_or("");
-            let severity = unknown_label_severity(options);
             labels::check_entries(
                 catalogue,
                 &t.labels,
                 coe,
                 driver.map(|d| d.name.as_str()),
-                severity,
+                strictness(options),
                 diags,
             );
             crate::check::boot::check_legacy_labels(
@@ -44,11 +43,17 @@ pub fn check_templates(
         .collect()
 }
 
-fn unknown_label_severity(options: &Options) -> Severity {
-    if options.deny_unknown_labels {
-        Severity::Error
-    } else {
-        Severity::Warning
+fn strictness(options: &Options) -> labels::Strictness {
+    let level = |deny: bool| {
+        if deny {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    };
+    labels::Strictness {
+        unknown: level(options.deny_unknown_labels),
+        unimplemented: level(options.deny_unimplemented_labels),
     }
 }
 
@@ -434,13 +439,12 @@ pub fn check_cluster(
     let Some(eff) = &cluster.effective else {
         return;
     };
-    let severity = unknown_label_severity(options);
     labels::check_entries(
         catalogue,
         &cluster.labels,
         &eff.coe.value,
         eff.driver.as_deref(),
-        severity,
+        strictness(options),
         diags,
     );
     crate::check::boot::check_legacy_labels(

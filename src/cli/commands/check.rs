@@ -39,6 +39,7 @@ pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
     let (mut sources, ids) = load(&a.paths)?;
     let options = Options {
         deny_unknown_labels: a.deny_unknown_labels,
+        deny_unimplemented_labels: a.deny_unimplemented_labels,
     };
     let checked = check::check_files(&mut sources, &ids, &options);
     let diags = checked.diagnostics.into_vec();

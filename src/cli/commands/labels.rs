@@ -26,6 +26,16 @@ pub fn run(a: LabelsArgs) -> crate::cli::error::Outcome {
         }
         found = true;
         let Some(eff) = &c.effective else { continue };
+        let driver = eff.driver.as_deref();
+        // What each label does here: the catalogue's word, per driver.
+        let effect = |key: &str| -> Result<String, String> {
+            match checked.catalogue.labels.get(key) {
+                Some(info) => info.effect_on(&eff.coe.value, driver).map(str::to_string),
+                None => Err("no catalogue entry: coe knows nothing of it".to_string()),
+            }
+        };
+        let effects: Vec<Result<String, String>> =
+            eff.labels.iter().map(|l| effect(&l.key)).collect();
         let rows: Vec<(String, String, String)> = eff
             .labels
             .iter()
@@ -44,7 +54,17 @@ pub fn run(a: LabelsArgs) -> crate::cli::error::Outcome {
         if a.json {
             let labels: Vec<_> = rows
                 .iter()
-                .map(|(k, v, o)| serde_json::json!({ "key": k, "value": v, "from": o }))
+                .zip(&effects)
+                .map(|((k, v, o), e)| {
+                    let mut row = serde_json::json!({ "key": k, "value": v, "from": o });
+                    if a.effect {
+                        match e {
+                            Ok(does) => row["effect"] = does.clone().into(),
+                            Err(why) => row["unimplemented"] = why.clone().into(),
+                        }
+                    }
+                    row
+                })
                 .collect();
             json.push(serde_json::json!({ "cluster": c.name, "labels": labels }));
             continue;
@@ -55,8 +75,14 @@ pub fn run(a: LabelsArgs) -> crate::cli::error::Outcome {
         }
         let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
         let vwidth = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
-        for (k, v, o) in rows {
+        for ((k, v, o), e) in rows.into_iter().zip(&effects) {
             println!("  {k:<width$} = {v:<vwidth$}  # {o}");
+            if a.effect {
+                match e {
+                    Ok(does) => println!("      does: {does}"),
+                    Err(why) => println!("      does nothing: {why}"),
+                }
+            }
         }
     }
     if a.json {
