@@ -80,6 +80,9 @@ pub struct LabelInfo {
     pub effect_for: Vec<String>,
     /// Why coe accepts the label but does not act on it.
     pub unimplemented: Option<String>,
+    /// A non-default value the catalogue test sets, where a generic one
+    /// would break another rule.
+    pub example: Option<String>,
 }
 
 impl LabelInfo {
@@ -205,6 +208,7 @@ impl Catalogue {
             effect: r.string("effect"),
             effect_for: r.words("effect_for"),
             unimplemented: r.string("unimplemented"),
+            example: r.string("example"),
         };
         // Every label says what it does, or why coe does not act on it.
         if info.effect.is_none() == info.unimplemented.is_none() {

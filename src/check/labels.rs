@@ -116,7 +116,10 @@ pub fn check_entries(
                     readers(info)
                 )),
             );
-        } else if !coe.is_empty()
+        }
+        // Read by this driver (deprecated or not), but not acted on.
+        if !coe.is_empty()
+            && info.read_by(coe, driver)
             && let Err(why) = info.effect_on(coe, driver)
         {
             let who = driver.map_or_else(|| format!("`{coe}`"), |d| format!("`{d}`"));

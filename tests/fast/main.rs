@@ -8,6 +8,7 @@ mod common;
 
 mod architecture;
 mod build;
+mod catalogue;
 mod codes;
 mod examples;
 mod fmt;
