@@ -83,6 +83,10 @@ pub struct LabelInfo {
     /// A non-default value the catalogue test sets, where a generic one
     /// would break another rule.
     pub example: Option<String>,
+    /// Of the values Magnum accepted, those coe's nodes support (empty: all).
+    pub supported: Vec<String>,
+    /// The oldest version coe's nodes install (a version label).
+    pub min_version: Option<String>,
 }
 
 impl LabelInfo {
@@ -209,6 +213,8 @@ impl Catalogue {
             effect_for: r.words("effect_for"),
             unimplemented: r.string("unimplemented"),
             example: r.string("example"),
+            supported: r.strings("supported"),
+            min_version: r.string("min_version"),
         };
         // Every label says what it does, or why coe does not act on it.
         if info.effect.is_none() == info.unimplemented.is_none() {

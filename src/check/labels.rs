@@ -85,7 +85,7 @@ pub fn check_entries(
         if info.replaced_by.is_some() {
             continue; // reported by the boot rule with its typed form
         }
-        if let Some(d) = check_value(info, e) {
+        if let Some(d) = check_value(info, e).or_else(|| check_supported(info, e)) {
             diags.push(d);
             continue;
         }
@@ -250,6 +250,42 @@ fn invalid(e: &LabelEntry, why: String) -> Diagnostic {
 }
 
 /// One label's value against its catalogue entry.
+/// A value Magnum accepted that coe's nodes would not honour: a member
+/// outside `supported`, or a version older than `min_version`. The node
+/// scripts refuse these too; checking says so before anything is built.
+fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
+    let text = e.text.trim();
+    let unsupported = |why: String, help: String| {
+        Diagnostic::new(Code(411), e.value.span, format!("label `{}`: {why}", e.key))
+            .with_label("not supported by coe's nodes")
+            .with_help(help)
+    };
+    if !info.supported.is_empty() && !info.supported.iter().any(|s| s == text) {
+        let list = info.supported.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+        return Some(unsupported(
+            format!("`{text}` is a value Magnum accepted, but coe's nodes support only {list}"),
+            format!("use {list}"),
+        ));
+    }
+    if let Some(min) = &info.min_version
+        && let (Some(have), Some(need)) = (version(text), version(min))
+        && have < need
+    {
+        return Some(unsupported(
+            format!("{text} is older than the oldest version these templates install ({min})"),
+            format!("use {min} or newer"),
+        ));
+    }
+    None
+}
+
+/// `v1.27.4-rancher1` → (1, 27, 4); `1.7` → (1, 7, 0). Not a version: `None`.
+fn version(text: &str) -> Option<(u64, u64, u64)> {
+    let core = text.trim_start_matches('v').split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    Some((parts.next()??, parts.next().flatten().unwrap_or(0), parts.next().flatten().unwrap_or(0)))
+}
+
 pub fn check_value(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
     let text = e.text.as_str();
     match info.ty {

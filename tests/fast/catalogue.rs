@@ -177,12 +177,11 @@ fn other_value(info: &LabelInfo) -> String {
             };
             v.max(info.min.unwrap_or(i64::MIN)).to_string()
         }
-        LabelType::Member | LabelType::List if !info.values.is_empty() => quoted(
-            info.values
-                .iter()
-                .find(|v| **v != default)
-                .unwrap_or(&info.values[0]),
-        ),
+        LabelType::Member | LabelType::List if !info.values.is_empty() => {
+            // what coe's nodes support, when the catalogue narrows Magnum's values
+            let values = if info.supported.is_empty() { &info.values } else { &info.supported };
+            quoted(values.iter().find(|v| **v != default).unwrap_or(&values[0]))
+        }
         LabelType::Cidr => quoted("10.123.0.0/16"),
         LabelType::Ipv4 => quoted("10.1.2.3"),
         LabelType::Json => quoted("{}"),
@@ -275,4 +274,38 @@ fn every_label_does_what_the_catalogue_says() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// What a node script falls back to when a label is unset is the default
+/// the catalogue states (and `coe labels` shows): one value, not two.
+#[test]
+fn node_script_defaults_are_the_catalogues() {
+    let (_, checked) = check(&source("fedora-coreos", "kubernetes", ""));
+    let labels = &checked.catalogue.labels;
+    let dir = crate::common::root().join("stdlib/heat/scripts");
+    let mut wrong = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for call in text.split("$(label ").skip(1) {
+            let call = &call[..call.find(')').unwrap_or(call.len())];
+            let mut words = call.splitn(2, ' ');
+            let key = words.next().unwrap_or("");
+            let Some(fallback) = words.next().map(|w| w.trim_matches('"')) else {
+                continue; // no fallback: unset means empty
+            };
+            let Some(info) = labels.get(key) else {
+                wrong.push(format!("{}: `{key}` is not in the catalogue", path.display()));
+                continue;
+            };
+            let default = info.default.clone().unwrap_or_default();
+            if fallback != default {
+                wrong.push(format!(
+                    "{}: `{key}` falls back to `{fallback}`, the catalogue's default is `{default}`",
+                    crate::common::file_name(&path)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -172,7 +172,7 @@ fn labels() {
     expect("  labels { prometheus_monitoring = true }", "", "COE0403");
     expect("  labels { swarm_strategy = \"spread\" }", "", "COE0404");
     expect(
-        "  labels { kube_tag = \"v1\" }",
+        "  labels { kube_tag = \"v1.30.6\" }",
         "  labels { node_count_hint = \"x\" }",
         "COE0406",
     );
@@ -231,7 +231,7 @@ fn secrets_are_never_printed() {
     let dir = tmp.path();
     let text = config(
         "  labels { grafana_admin_passwd = \"hunter2-secret\" }",
-        "  labels { grafana_admin_passwd = \"s3cr3t-too\"\n kube_tag = \"v1\" }",
+        "  labels { grafana_admin_passwd = \"s3cr3t-too\"\n kube_tag = \"v1.30.6\" }",
     );
     std::fs::write(dir.join("c.coe"), text).unwrap();
     for args in [

@@ -11,38 +11,29 @@ ver_ge() {
   [ "$(printf '%s\n%s\n' "${1#v}" "${2#v}" | sort -V | head -n1)" = "${2#v}" ]
 }
 
-# Versions come from labels; ones too old for kubeadm are replaced, with a note.
+# Versions come from labels. The checker refuses those older than the
+# catalogue's min_version (COE0411); a node stops rather than substitute.
 k8s_versions() {
   KUBE_VERSION=$(label kube_tag v1.30.6)
   KUBE_VERSION=v${KUBE_VERSION#v}
   KUBE_VERSION=${KUBE_VERSION%%-*}
-  if ! ver_ge "$KUBE_VERSION" v1.22.0; then
-    log "kube_tag $KUBE_VERSION predates kubeadm's v1beta3 config; using v1.30.6"
-    KUBE_VERSION=v1.30.6
-  fi
+  ver_ge "$KUBE_VERSION" v1.22.0 || die "kube_tag $KUBE_VERSION predates kubeadm's v1beta3 config (v1.22.0)"
   KUBE_MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
   CONTAINERD_VERSION=$(label containerd_version 1.7.22)
   CONTAINERD_VERSION=${CONTAINERD_VERSION#v}
-  if ! ver_ge "$CONTAINERD_VERSION" 1.6.0; then
-    log "containerd_version $CONTAINERD_VERSION lacks the CRI v1 API; using 1.7.22"
-    CONTAINERD_VERSION=1.7.22
-  fi
+  ver_ge "$CONTAINERD_VERSION" 1.6.0 || die "containerd_version $CONTAINERD_VERSION lacks the CRI v1 API (1.6.0)"
   RUNC_VERSION=v1.1.14
   CNI_PLUGINS_VERSION=v1.5.1
   CRICTL_VERSION=v1.$KUBE_MINOR.0
   FLANNEL_VERSION=$(label flannel_tag v0.25.7)
-  if [ "$KUBE_MINOR" -ge 25 ] && ! ver_ge "$FLANNEL_VERSION" v0.20.0; then
-    log "flannel_tag $FLANNEL_VERSION predates Kubernetes 1.25; using v0.25.7"
-    FLANNEL_VERSION=v0.25.7
-  fi
+  ver_ge "$FLANNEL_VERSION" v0.20.0 || die "flannel_tag $FLANNEL_VERSION is older than v0.20.0"
   CALICO_VERSION=$(label calico_tag v3.28.2)
-  if [ "$KUBE_MINOR" -ge 25 ] && ! ver_ge "$CALICO_VERSION" v3.24.0; then
-    log "calico_tag $CALICO_VERSION predates Kubernetes 1.25; using v3.28.2"
-    CALICO_VERSION=v3.28.2
-  fi
+  ver_ge "$CALICO_VERSION" v3.24.0 || die "calico_tag $CALICO_VERSION is older than v3.24.0"
   # kubeadm.k8s.io/v1beta4 replaced v1beta3 in 1.31
   if [ "$KUBE_MINOR" -ge 31 ]; then KUBEADM_API=v1beta4; else KUBEADM_API=v1beta3; fi
-  KUBE_REPO=$(label container_infra_prefix registry.k8s.io/)
+  # no prefix (the catalogue's default) means kubeadm's own registry
+  KUBE_REPO=$(label container_infra_prefix)
+  KUBE_REPO=${KUBE_REPO:-registry.k8s.io/}
   KUBE_REPO=${KUBE_REPO%/}
   log "kubernetes $KUBE_VERSION, containerd $CONTAINERD_VERSION, images from $KUBE_REPO"
 }
@@ -52,7 +43,7 @@ k8s_selinux() {
   command -v setenforce >/dev/null || return 0
   mode=$(label selinux_mode permissive)
   # kubeadm's static pods need hostPath access that enforcing denies
-  [ "$mode" = enforcing ] && log "selinux_mode enforcing is not supported with kubeadm; using permissive"
+  [ "$mode" = permissive ] || die "selinux_mode $mode is not supported with kubeadm (permissive)"
   setenforce 0 || true
   [ -f /etc/selinux/config ] && sed -i 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config
   return 0
@@ -61,7 +52,9 @@ k8s_selinux() {
 k8s_install_binaries() {
   local url tmp
   tmp=$(mktemp -d)
-  url=$(label containerd_tarball_url "https://github.com/containerd/containerd/releases/download/v$CONTAINERD_VERSION/containerd-$CONTAINERD_VERSION-linux-$COE_ARCH.tar.gz")
+  # no URL (the catalogue's default) means the release of containerd_version
+  url=$(label containerd_tarball_url)
+  url=${url:-"https://github.com/containerd/containerd/releases/download/v$CONTAINERD_VERSION/containerd-$CONTAINERD_VERSION-linux-$COE_ARCH.tar.gz"}
   coe_fetch "$url" "$tmp/containerd.tgz" "$(label containerd_tarball_sha256)"
   tar -xzf "$tmp/containerd.tgz" -C "$tmp"
   install -m 0755 "$tmp"/bin/* "$COE_BIN"/
@@ -81,7 +74,7 @@ k8s_install_binaries() {
 
 k8s_containerd() {
   local pause
-  [ "$(label container_runtime containerd)" = containerd ] || log "container_runtime $(label container_runtime) is not available with kubeadm; using containerd"
+  [ "$(label container_runtime containerd)" = containerd ] || die "container_runtime $(label container_runtime) is not available with kubeadm (containerd)"
   # images and snapshots live on the docker volume when there is one
   coe_mount_volume "$COE_DOCKER_DEVICE" /var/lib/containerd
   # the image's own docker/containerd must not hold the socket

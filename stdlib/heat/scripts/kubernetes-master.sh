@@ -73,10 +73,7 @@ flannel_manifest() {
   coe_fetch "https://github.com/flannel-io/flannel/releases/download/$FLANNEL_VERSION/kube-flannel.yml" "$f" ||
     coe_fetch "https://raw.githubusercontent.com/flannel-io/flannel/$FLANNEL_VERSION/Documentation/kube-flannel.yml" "$f"
   backend=$(label flannel_backend vxlan)
-  if [ "$backend" = udp ]; then
-    log "flannel_backend udp is gone from current flannel; using vxlan"
-    backend=vxlan
-  fi
+  [ "$backend" != udp ] || die "flannel_backend udp is gone from current flannel (vxlan, host-gw)"
   sed -i -e "s#\"Network\": \"[^\"]*\"#\"Network\": \"$COE_PODS_NETWORK_CIDR\"#" \
     -e "s#\"Type\": \"vxlan\"#\"Type\": \"$backend\"#" "$f"
 }
@@ -84,7 +81,7 @@ flannel_manifest() {
 calico_manifest() {
   local f=$1 ipip
   coe_fetch "https://raw.githubusercontent.com/projectcalico/calico/$CALICO_VERSION/manifests/calico.yaml" "$f"
-  ipip=$(label calico_ipv4pool_ipip Always)
+  ipip=$(label calico_ipv4pool_ipip Off)
   [ "$ipip" != Off ] || ipip=Never
   # the pool CIDR ships commented out; the IP-in-IP mode follows its name
   sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
