@@ -261,7 +261,12 @@ fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
             .with_help(help)
     };
     if !info.supported.is_empty() && !info.supported.iter().any(|s| s == text) {
-        let list = info.supported.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+        let list = info
+            .supported
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         return Some(unsupported(
             format!("`{text}` is a value Magnum accepted, but coe's nodes support only {list}"),
             format!("use {list}"),
@@ -283,7 +288,11 @@ fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
 fn version(text: &str) -> Option<(u64, u64, u64)> {
     let core = text.trim_start_matches('v').split(['-', '+']).next()?;
     let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-    Some((parts.next()??, parts.next().flatten().unwrap_or(0), parts.next().flatten().unwrap_or(0)))
+    Some((
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 pub fn check_value(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {

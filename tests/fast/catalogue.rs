@@ -179,7 +179,11 @@ fn other_value(info: &LabelInfo) -> String {
         }
         LabelType::Member | LabelType::List if !info.values.is_empty() => {
             // what coe's nodes support, when the catalogue narrows Magnum's values
-            let values = if info.supported.is_empty() { &info.values } else { &info.supported };
+            let values = if info.supported.is_empty() {
+                &info.values
+            } else {
+                &info.supported
+            };
             quoted(values.iter().find(|v| **v != default).unwrap_or(&values[0]))
         }
         LabelType::Cidr => quoted("10.123.0.0/16"),
@@ -295,7 +299,10 @@ fn node_script_defaults_are_the_catalogues() {
                 continue; // no fallback: unset means empty
             };
             let Some(info) = labels.get(key) else {
-                wrong.push(format!("{}: `{key}` is not in the catalogue", path.display()));
+                wrong.push(format!(
+                    "{}: `{key}` is not in the catalogue",
+                    path.display()
+                ));
                 continue;
             };
             let default = info.default.clone().unwrap_or_default();

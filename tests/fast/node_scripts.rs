@@ -10,6 +10,17 @@ use std::process::Command;
 /// Runs `script` after sourcing the node library, with `fakes` (name,
 /// bash body) on PATH and `sleep` a no-op. Returns (status, log of calls).
 fn run(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String) {
+    let (status, log, _) = run_all(dir, fakes, script);
+    (status, log)
+}
+
+/// The status and what the script printed on standard output.
+fn run_stdout(dir: &Path, script: &str) -> (i32, String) {
+    let (status, _, out) = run_all(dir, &[], script);
+    (status, out)
+}
+
+fn run_all(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String, String) {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     for (name, body) in fakes {
@@ -45,6 +56,7 @@ fn run(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String) {
     (
         out.status.code().unwrap_or(-1),
         log + &String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
 
@@ -124,4 +136,19 @@ fn certificates_that_cannot_be_fetched_stop_the_join() {
         "{log}"
     );
     assert!(!log.contains("kubectl"), "{log}");
+}
+
+#[test]
+fn image_tags_pinned_by_labels_reach_kubeadms_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = r#"COE_LABELS='{"etcd_tag":"3.5.15-0","coredns_tag":"v1.11.3"}'; "#;
+    let (status, printed) = run_stdout(tmp.path(), &format!("{labels}k8s_image_tags"));
+    assert_eq!(status, 0, "{printed}");
+    assert_eq!(
+        printed,
+        "etcd:\n  local:\n    imageTag: \"3.5.15-0\"\ndns:\n  imageTag: \"v1.11.3\"\n"
+    );
+    // unset: nothing, and kubeadm picks the tags for its version
+    let (_, printed) = run_stdout(tmp.path(), "COE_LABELS='{}'; k8s_image_tags");
+    assert_eq!(printed, "");
 }

@@ -219,6 +219,22 @@ volumePluginDir: /var/lib/kubelet/volumeplugins
 EOF
 }
 
+# yaml_str TEXT: TEXT as a double-quoted YAML string
+yaml_str() {
+  local s=${1//\\/\\\\}
+  printf '"%s"' "${s//\"/\\\"}"
+}
+
+# the etcd and CoreDNS image tags the labels pin; unset, kubeadm's own
+k8s_image_tags() {
+  local etcd dns
+  etcd=$(label etcd_tag)
+  dns=$(label coredns_tag)
+  [ -z "$etcd" ] || printf 'etcd:\n  local:\n    imageTag: %s\n' "$(yaml_str "$etcd")"
+  [ -z "$dns" ] || printf 'dns:\n  imageTag: %s\n' "$(yaml_str "$dns")"
+  return 0
+}
+
 # k8s_join_config ENDPOINT [control-plane]: a JoinConfiguration. Workers pin
 # master 0's CA; other masters cannot wait for master 0 and rely on the token.
 k8s_join_config() {

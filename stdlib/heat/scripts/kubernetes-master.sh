@@ -10,12 +10,6 @@
 # shellcheck source=kubernetes-common.sh
 . /etc/coe/kubernetes-common.sh
 
-# yaml_str TEXT: TEXT as a double-quoted YAML string
-yaml_str() {
-  local s=${1//\\/\\\\}
-  printf '"%s"' "${s//\"/\\\"}"
-}
-
 cert_sans() {
   local a seen=" "
   for a in "$COE_PRIVATE_ADDRESS" "$COE_PUBLIC_ADDRESS" "${COE_API_ADDRESS:-}" "${COE_API_PUBLIC_ADDRESS:-}" 127.0.0.1; do
@@ -47,6 +41,7 @@ kubernetesVersion: "$KUBE_VERSION"
 clusterName: $(yaml_str "$COE_CLUSTER_NAME")
 controlPlaneEndpoint: "$1"
 imageRepository: "$KUBE_REPO"
+$(k8s_image_tags)
 networking:
   podSubnet: "$COE_PODS_NETWORK_CIDR"
   serviceSubnet: "$COE_SERVICES_NETWORK_CIDR"
