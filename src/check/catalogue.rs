@@ -87,6 +87,9 @@ pub struct LabelInfo {
     pub supported: Vec<String>,
     /// The oldest version coe's nodes install (a version label).
     pub min_version: Option<String>,
+    /// The value is command-line flags; these are the ones kubeadm sets
+    /// itself, which the label may not override. `None`: not flags.
+    pub owned_flags: Option<Vec<String>>,
 }
 
 impl LabelInfo {
@@ -215,6 +218,7 @@ impl Catalogue {
             example: r.string("example"),
             supported: r.strings("supported"),
             min_version: r.string("min_version"),
+            owned_flags: r.has("flags").then(|| r.words("flags")),
         };
         // Every label says what it does, or why coe does not act on it.
         if info.effect.is_none() == info.unimplemented.is_none() {
@@ -389,6 +393,11 @@ impl<'a, 'c, 'd> Reader<'a, 'c, 'd> {
             }
         }
         out
+    }
+
+    /// Whether the block writes `key` at all.
+    fn has(&self, key: &str) -> bool {
+        self.block.attributes().any(|a| a.key.name == key)
     }
 
     fn words(&mut self, key: &str) -> Vec<String> {

@@ -272,6 +272,11 @@ fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
             format!("use {list}"),
         ));
     }
+    if let Some(owned) = &info.owned_flags
+        && let Some(d) = check_flags(e, owned)
+    {
+        return Some(d);
+    }
     if let Some(min) = &info.min_version
         && let (Some(have), Some(need)) = (version(text), version(min))
         && have < need
@@ -280,6 +285,42 @@ fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
             format!("{text} is older than the oldest version these templates install ({min})"),
             format!("use {min} or newer"),
         ));
+    }
+    None
+}
+
+/// Flags for a component: `--name=value` tokens separated by spaces, with
+/// no quotes or backslashes in the value (the nodes write them into
+/// kubeadm's YAML), and none of the flags kubeadm sets itself.
+fn check_flags(e: &LabelEntry, owned: &[String]) -> Option<Diagnostic> {
+    let bad = |why: String, help: &str| {
+        Diagnostic::new(Code(412), e.value.span, format!("label `{}`: {why}", e.key))
+            .with_label("invalid flags")
+            .with_help(help.to_string())
+    };
+    for token in e.text.split_whitespace() {
+        let Some((name, value)) = token.strip_prefix("--").and_then(|t| t.split_once('=')) else {
+            return Some(bad(
+                format!("`{token}` is not a `--name=value` flag"),
+                "write each flag as `--name=value`, separated by spaces",
+            ));
+        };
+        let name_ok = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok || value.contains(['"', '\\', '\'']) {
+            return Some(bad(
+                format!("`{token}` has characters the nodes cannot pass on"),
+                "flag names are lowercase letters, digits and `-`; values carry no quotes or backslashes",
+            ));
+        }
+        if owned.iter().any(|o| o == name) {
+            return Some(bad(
+                format!("`--{name}` is set by kubeadm from the cluster's own settings"),
+                "leave it out: coe's templates set it, and a second value would fight them",
+            ));
+        }
     }
     None
 }

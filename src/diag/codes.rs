@@ -89,6 +89,7 @@ codes! {
     409 "COE0409" "label-not-implemented" Warning "a label coe accepts but does not act on for this driver";
     410 "COE0410" "label-effect-undeclared" Error "a label block that says neither what the label does nor why coe ignores it";
     411 "COE0411" "label-value-unsupported" Error "a label value Magnum accepted that coe's nodes do not support";
+    412 "COE0412" "invalid-component-flags" Error "flags for a Kubernetes component that are malformed or that kubeadm sets itself";
     // the target cloud
     501 "COE0501" "unknown-image" Error "the image is not in the cloud block";
     502 "COE0502" "unknown-flavor" Error "the flavor is not in the cloud block";

@@ -152,3 +152,37 @@ fn image_tags_pinned_by_labels_reach_kubeadms_configuration() {
     let (_, printed) = run_stdout(tmp.path(), "COE_LABELS='{}'; k8s_image_tags");
     assert_eq!(printed, "");
 }
+
+#[test]
+fn component_flags_from_labels_reach_kubeadms_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = r#"COE_LABELS='{"kubeapi_options":"--v=2 --audit-log-maxage=30","admission_control_list":"NodeRestriction,PodSecurity","kubelet_options":"--max-pods=50"}'; KUBEADM_API=v1beta3; COE_NODE_NAME=m-0; COE_PRIVATE_ADDRESS=10.0.0.4; "#;
+    let (status, api) = run_stdout(tmp.path(), &format!("{labels}k8s_api_server_args"));
+    assert_eq!(status, 0, "{api}");
+    assert_eq!(
+        api,
+        "  extraArgs:\n    enable-admission-plugins: \"NodeRestriction,PodSecurity\"\n    v: \"2\"\n    audit-log-maxage: \"30\"\n"
+    );
+    let (_, reg) = run_stdout(tmp.path(), &format!("{labels}k8s_node_registration"));
+    assert!(
+        reg.contains("    node-ip: \"10.0.0.4\"\n    max-pods: \"50\"\n"),
+        "{reg}"
+    );
+    // kubeadm v1beta4 spells extraArgs as a list
+    let (_, v4) = run_stdout(
+        tmp.path(),
+        &format!(
+            "{labels}KUBEADM_API=v1beta4; k8s_component_args scheduler \"$(label kubeapi_options)\""
+        ),
+    );
+    assert_eq!(
+        v4,
+        "scheduler:\n  extraArgs:\n    - name: v\n      value: \"2\"\n    - name: audit-log-maxage\n      value: \"30\"\n"
+    );
+    // no flags, no section
+    let (_, none) = run_stdout(
+        tmp.path(),
+        "COE_LABELS='{}'; k8s_component_args scheduler \"\"",
+    );
+    assert_eq!(none, "");
+}

@@ -198,14 +198,49 @@ k8s_extra_args() {
   done
 }
 
+# k8s_flags_of TEXT: `--name=value` flags (their form checked by coe,
+# COE0412) as name=value lines for k8s_extra_args
+k8s_flags_of() {
+  local words w
+  read -ra words <<<"$1"
+  for w in "${words[@]}"; do printf '%s\n' "${w#--}"; done
+}
+
+# k8s_component_args SECTION FLAGS [NAME=VALUE...]: SECTION with the
+# extraArgs given and those of FLAGS (a flags label); nothing when none
+k8s_component_args() {
+  local section=$1 args
+  mapfile -t args < <(k8s_flags_of "$2")
+  shift 2
+  args=("$@" "${args[@]}")
+  [ "${#args[@]}" -gt 0 ] || return 0
+  [ -z "$section" ] || printf '%s:\n' "$section"
+  printf '  extraArgs:\n'
+  k8s_extra_args "${args[@]}"
+}
+
+# k8s_api_server_args: the API server's extraArgs, from its flags label and
+# the admission plugins label; unset, the API server's and kubeadm's own
+k8s_api_server_args() {
+  local plugins
+  plugins=$(label admission_control_list)
+  if [ -n "$plugins" ]; then
+    k8s_component_args "" "$(label kubeapi_options)" "enable-admission-plugins=$plugins"
+  else
+    k8s_component_args "" "$(label kubeapi_options)"
+  fi
+}
+
 # k8s_node_registration: nodeRegistration shared by init and join
 k8s_node_registration() {
+  local flags
+  mapfile -t flags < <(k8s_flags_of "$(label kubelet_options)")
   cat <<EOF
 nodeRegistration:
   name: "$COE_NODE_NAME"
   criSocket: "$COE_CRI_SOCKET"
   kubeletExtraArgs:
-$(k8s_extra_args "node-ip=$COE_PRIVATE_ADDRESS")
+$(k8s_extra_args "node-ip=$COE_PRIVATE_ADDRESS" "${flags[@]}")
 EOF
 }
 

@@ -48,9 +48,9 @@ networking:
 apiServer:
   certSANs:
 $(cert_sans)
-controllerManager:
-  extraArgs:
-$(k8s_extra_args flex-volume-plugin-dir=/var/lib/kubelet/volumeplugins "node-cidr-mask-size=$(label flannel_network_subnetlen 24)")
+$(k8s_api_server_args)
+$(k8s_component_args controllerManager "$(label kubecontroller_options)" flex-volume-plugin-dir=/var/lib/kubelet/volumeplugins "node-cidr-mask-size=$(label flannel_network_subnetlen 24)")
+$(k8s_component_args scheduler "$(label kubescheduler_options)")
 $(k8s_kubelet_config)
 EOF
 }
