@@ -7,6 +7,8 @@ mod params;
 mod registry;
 mod sourcemap;
 mod templates;
+
+pub use templates::shipped_script;
 mod yaml;
 
 pub use bundle::Bundle;

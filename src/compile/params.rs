@@ -238,6 +238,26 @@ pub fn parameters(
             p.set(key, s(v), Some(span));
         }
     }
+    // The API load balancer's settings (Kubernetes templates read them).
+    for (label, param) in [
+        ("octavia_provider", "api_lb_provider"),
+        ("octavia_lb_algorithm", "api_lb_algorithm"),
+    ] {
+        if let Some(l) = eff.label(label) {
+            p.set(param, s(&l.text), Some(l.value.span));
+        }
+    }
+    if let Some(l) = eff.label("octavia_lb_healthcheck") {
+        let on = !matches!(
+            l.text.to_ascii_lowercase().as_str(),
+            "false" | "0" | "f" | "no" | "n" | "off"
+        );
+        p.set(
+            "api_lb_healthcheck",
+            ParamValue::Bool(on),
+            Some(l.value.span),
+        );
+    }
     if let Some(l) = eff.label("availability_zone") {
         p.set("availability_zone", s(&l.text), Some(l.value.span));
     }

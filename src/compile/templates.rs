@@ -84,6 +84,8 @@ pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, S
         }
         let body = if path.ends_with(".j2") {
             render_one(&env, path, text, ctx)?
+        } else if path.ends_with(".sh") {
+            shipped_script(text)
         } else {
             text.to_string()
         };
@@ -112,6 +114,23 @@ pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, S
         .collect();
     files.retain(|name, _| name.ends_with(".yaml") || used.contains(name));
     Ok((top, files))
+}
+
+/// A node script as the nodes get it: its comment lines left out (the
+/// shebang stays). Scripts travel in user data, which Nova caps at 64 KiB
+/// of base64, and Ignition percent-encodes them on the way: the comments
+/// are for the people who read `stdlib/heat/scripts`, not for the nodes.
+/// (No script has a heredoc line that starts with `#`; a test checks it.)
+pub fn shipped_script(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 && line.trim_start().starts_with('#') {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn render_one(

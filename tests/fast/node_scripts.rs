@@ -186,3 +186,54 @@ fn component_flags_from_labels_reach_kubeadms_configuration() {
     );
     assert_eq!(none, "");
 }
+
+/// The nodes get the scripts without their comment lines
+/// (`compile::shipped_script`). That is safe only while no heredoc has a
+/// line that starts with `#`, and the result must still parse.
+#[test]
+fn scripts_lose_only_comments_on_the_way_to_the_nodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = root().join("stdlib/heat/scripts");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut end: Option<String> = None;
+        for (n, line) in text.lines().enumerate() {
+            match &end {
+                Some(tag) if line.trim() == tag => end = None,
+                Some(_) => assert!(
+                    !line.trim_start().starts_with('#'),
+                    "{}:{}: a heredoc line starts with `#`, which shipping would drop",
+                    path.display(),
+                    n + 1
+                ),
+                None => {
+                    if let Some(i) = line.find("<<") {
+                        let tag: String = line[i + 2..]
+                            .trim_start_matches('-')
+                            .trim_start_matches(['\'', '"'])
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        if !tag.is_empty() {
+                            end = Some(tag);
+                        }
+                    }
+                }
+            }
+        }
+        let shipped = tmp.path().join(path.file_name().unwrap());
+        std::fs::write(&shipped, coe::compile::shipped_script(&text)).unwrap();
+        let check = Command::new("bash")
+            .arg("-n")
+            .arg(&shipped)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}
