@@ -442,3 +442,23 @@ fn value_types() {
     expect("  docker_volume_size = 512MiB", "", "COE0208");
     expect("  nodes_affinity_policy = sof-anti-affinity", "", "COE0203");
 }
+
+#[test]
+fn a_label_value_the_build_ignores_is_reported() {
+    // with node floating IPs on, `false` cannot take the API's away
+    expect(
+        "  master_lb_enabled = true\n  labels { master_lb_floating_ip_enabled = false }",
+        "",
+        "COE0409",
+    );
+    let quiet = config(
+        "  master_lb_enabled = true\n  floating_ip_enabled = false\n  labels { master_lb_floating_ip_enabled = true }",
+        "",
+    );
+    assert!(
+        !diagnostics(&quiet, &Options::default())
+            .iter()
+            .any(|(c, _)| c == "COE0409"),
+        "{quiet}"
+    );
+}

@@ -494,4 +494,25 @@ pub fn check_cluster(
             .with_help("remove `cloud_provider_enabled = false`, or drop `volume_driver = cinder`"),
         );
     }
+    // The label can only add the API's floating IP: with node floating IPs
+    // on, the API load balancer gets one anyway, and `false` does nothing.
+    if let Some(l) = eff.label("master_lb_floating_ip_enabled")
+        && eff.floating_ip_enabled.value
+        && matches!(
+            l.text.to_ascii_lowercase().as_str(),
+            "false" | "0" | "no" | "off" | "f" | "n"
+        )
+    {
+        diags.push(
+            Diagnostic::new(
+                Code(409),
+                l.value.span,
+                "label `master_lb_floating_ip_enabled = false` is accepted but does nothing here",
+            )
+            .with_label("no effect in the built cluster")
+            .with_secondary(eff.floating_ip_enabled.span, "node floating IPs are on")
+            .with_severity(strictness(options).unimplemented)
+            .with_help("the API load balancer gets a floating IP whenever the nodes have them; set `floating_ip_enabled = false` to keep the API private, or remove the label"),
+        );
+    }
 }
