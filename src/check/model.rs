@@ -251,4 +251,14 @@ impl Effective {
     pub fn label_text(&self, key: &str) -> Option<&str> {
         self.label(key).map(|l| l.text.as_str())
     }
+
+    /// The label, when it is set to one of the ways Magnum spells false.
+    pub fn label_false(&self, key: &str) -> Option<&LabelEntry> {
+        self.label(key).filter(|l| {
+            matches!(
+                l.text.to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off" | "f" | "n"
+            )
+        })
+    }
 }

@@ -248,10 +248,7 @@ pub fn parameters(
         }
     }
     if let Some(l) = eff.label("octavia_lb_healthcheck") {
-        let on = !matches!(
-            l.text.to_ascii_lowercase().as_str(),
-            "false" | "0" | "f" | "no" | "n" | "off"
-        );
+        let on = eff.label_false("octavia_lb_healthcheck").is_none();
         p.set(
             "api_lb_healthcheck",
             ParamValue::Bool(on),

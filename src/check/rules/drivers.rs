@@ -477,11 +477,7 @@ pub fn check_cluster(
     );
     if let Some(vd) = &eff.volume_driver
         && vd.value == "cinder"
-        && let Some(l) = eff.label("cloud_provider_enabled")
-        && matches!(
-            l.text.to_ascii_lowercase().as_str(),
-            "false" | "0" | "no" | "off" | "f" | "n"
-        )
+        && let Some(l) = eff.label_false("cloud_provider_enabled")
     {
         diags.push(
             Diagnostic::new(
@@ -496,12 +492,8 @@ pub fn check_cluster(
     }
     // The label can only add the API's floating IP: with node floating IPs
     // on, the API load balancer gets one anyway, and `false` does nothing.
-    if let Some(l) = eff.label("master_lb_floating_ip_enabled")
+    if let Some(l) = eff.label_false("master_lb_floating_ip_enabled")
         && eff.floating_ip_enabled.value
-        && matches!(
-            l.text.to_ascii_lowercase().as_str(),
-            "false" | "0" | "no" | "off" | "f" | "n"
-        )
     {
         diags.push(
             Diagnostic::new(
