@@ -141,6 +141,23 @@ fn built(text: &str) -> Result<Built, String> {
     let bundles = coe::compile::compile_only(&checked, &sources, &[])
         .map_err(|d| format!("{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))?;
     let mut request = bundles[0].create_request();
+    // A parameter the template does not declare is dropped by Heat unseen.
+    let template: Value = match &request["template"] {
+        Value::String(t) => serde_saphyr::from_str(t).map_err(|e| e.to_string())?,
+        t => t.clone(),
+    };
+    for section in ["parameters", "parameter_defaults"] {
+        for key in request["environment"][section]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            if template["parameters"].get(key).is_none() {
+                return Err(format!("sets `{key}`, which its template does not declare"));
+            }
+        }
+    }
     let env = &mut request["environment"];
     for section in ["parameters", "parameter_defaults"] {
         if let Some(p) = env.get_mut(section).and_then(Value::as_object_mut) {

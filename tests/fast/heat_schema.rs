@@ -265,3 +265,36 @@ fn every_server_ignores_user_data_changes() {
     }
     assert!(servers >= 8, "only {servers} servers found");
 }
+
+/// Heat ignores a `parameter_defaults` entry the template does not declare:
+/// every parameter coe sets must be one its template reads, or a setting
+/// would vanish without a word. The catalogue test builds a cluster per
+/// label and driver, so labels that set parameters are covered there too.
+#[test]
+fn every_parameter_coe_sets_is_declared_by_its_template() {
+    let mut wrong = Vec::new();
+    for (name, b) in bundles() {
+        let request = b.create_request();
+        let template = match &request["template"] {
+            Value::String(t) => yaml(&name, t),
+            t => t.clone(),
+        };
+        let declared = template["parameters"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for section in ["parameters", "parameter_defaults"] {
+            let set = request["environment"][section]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for key in set.keys().filter(|k| !declared.contains_key(*k)) {
+                wrong.push(format!(
+                    "{name}: `{key}` is set but {} does not declare it",
+                    "template.yaml"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
