@@ -224,70 +224,26 @@ fn every_label_does_what_the_catalogue_says() {
         .iter()
         .map(|(_, os, coe)| built(&source(os, coe, "")).expect("the base builds").0)
         .collect();
-    for info in catalogue.labels.values() {
-        // Boot labels come in pairs and are covered by the boot tests.
-        if info.replaced_by.is_some() {
-            continue;
-        }
-        let value = other_value(info);
-        let line = format!("    {} = {value}", info.name);
-        let drivers: Vec<&str> = BASES
-            .iter()
-            .map(|b| b.0)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
+    // The labels, judged on both cores.
+    let labels: Vec<&LabelInfo> = catalogue.labels.values().collect();
+    let halves = labels.chunks(labels.len().div_ceil(2));
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = halves
+            .map(|half| {
+                scope.spawn(|| {
+                    half.iter()
+                        .map(|info| judge(info, &plain))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        for driver in drivers {
-            let bases: Vec<_> = BASES
-                .iter()
-                .zip(&plain)
-                .filter(|(b, _)| b.0 == driver)
-                .collect();
-            let coe_name = bases[0].0.2.split('\n').next().unwrap();
-            if !info.read_by(coe_name, Some(driver)) {
-                continue;
-            }
-            tried += 1;
-            let implemented = info.effect_on(coe_name, Some(driver)).is_ok();
-            let mut changes = false;
-            let mut reported = false;
-            for ((_, os, coe), base) in &bases {
-                let text = source(os, coe, &line);
-                let (with, scripts, diags) = match built(&text) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        wrong.push(format!(
-                            "{} on {driver}: {value} does not build: {e}",
-                            info.name
-                        ));
-                        continue;
-                    }
-                };
-                let read = scripts.contains(&format!("label {}", info.name));
-                changes |= with != **base || read;
-                reported |= diags
-                    .iter()
-                    .any(|(code, m)| code == "COE0409" && m.contains(&format!("`{}`", info.name)));
-            }
-            match (implemented, changes) {
-                (true, false) => wrong.push(format!(
-                    "{} on {driver}: the catalogue says it does something, but {value} changes nothing the cluster is built from",
-                    info.name
-                )),
-                (false, true) => wrong.push(format!(
-                    "{} on {driver}: the catalogue says coe does not act on it, but {value} changes the built cluster",
-                    info.name
-                )),
-                _ => {}
-            }
-            if !implemented && !reported {
-                wrong.push(format!(
-                    "{} on {driver}: not acted on, yet `coe check` says nothing",
-                    info.name
-                ));
+        for job in jobs {
+            for (n, w) in job.join().unwrap() {
+                tried += n;
+                wrong.extend(w);
             }
         }
-    }
+    });
     assert!(tried > 100, "only {tried} label/driver pairs were tried");
     assert!(
         wrong.is_empty(),
@@ -332,4 +288,74 @@ fn node_script_defaults_are_the_catalogues() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// One label against every buildable driver that reads it: how many pairs
+/// were tried, and what is wrong.
+fn judge(info: &LabelInfo, plain: &[Value]) -> (usize, Vec<String>) {
+    let mut wrong = Vec::new();
+    let mut tried = 0;
+    // Boot labels come in pairs and are covered by the boot tests.
+    if info.replaced_by.is_some() {
+        return (0, wrong);
+    }
+    let value = other_value(info);
+    let line = format!("    {} = {value}", info.name);
+    let drivers: Vec<&str> = BASES
+        .iter()
+        .map(|b| b.0)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for driver in drivers {
+        let bases: Vec<_> = BASES
+            .iter()
+            .zip(plain)
+            .filter(|(b, _)| b.0 == driver)
+            .collect();
+        let coe_name = bases[0].0.2.split('\n').next().unwrap();
+        if !info.read_by(coe_name, Some(driver)) {
+            continue;
+        }
+        tried += 1;
+        let implemented = info.effect_on(coe_name, Some(driver)).is_ok();
+        let mut changes = false;
+        let mut reported = false;
+        for ((_, os, coe), base) in &bases {
+            let text = source(os, coe, &line);
+            let (with, scripts, diags) = match built(&text) {
+                Ok(b) => b,
+                Err(e) => {
+                    wrong.push(format!(
+                        "{} on {driver}: {value} does not build: {e}",
+                        info.name
+                    ));
+                    continue;
+                }
+            };
+            let read = scripts.contains(&format!("label {}", info.name));
+            changes |= with != **base || read;
+            reported |= diags
+                .iter()
+                .any(|(code, m)| code == "COE0409" && m.contains(&format!("`{}`", info.name)));
+        }
+        match (implemented, changes) {
+            (true, false) => wrong.push(format!(
+                "{} on {driver}: the catalogue says it does something, but {value} changes nothing the cluster is built from",
+                info.name
+            )),
+            (false, true) => wrong.push(format!(
+                "{} on {driver}: the catalogue says coe does not act on it, but {value} changes the built cluster",
+                info.name
+            )),
+            _ => {}
+        }
+        if !implemented && !reported {
+            wrong.push(format!(
+                "{} on {driver}: not acted on, yet `coe check` says nothing",
+                info.name
+            ));
+        }
+    }
+    (tried, wrong)
 }
