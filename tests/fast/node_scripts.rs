@@ -237,3 +237,43 @@ fn scripts_lose_only_comments_on_the_way_to_the_nodes() {
         );
     }
 }
+
+/// `label`, `pct_decode`, `is_true`, `json_escape` and `retry`: the helpers
+/// every role script leans on, run in bash with the values nodes receive.
+#[test]
+fn the_node_librarys_helpers_read_what_the_compiler_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str); 9] = [
+        // JSON as the compiler serialises the labels: escapes, unicode, numbers
+        (
+            r#"COE_LABELS='{"a":"x \"y\" \\z","b":"caf\u00e9","n":30,"e":""}'; label a"#,
+            r#"x "y" \z"#,
+        ),
+        (r#"COE_LABELS='{"b":"caf\u00e9"}'; label b"#, "café"),
+        (r#"COE_LABELS='{"n":30}'; label n"#, "30"),
+        // unset or empty: the fallback
+        (r#"COE_LABELS='{"e":""}'; label e fallback"#, "fallback"),
+        (r#"COE_LABELS='{}'; label missing fallback"#, "fallback"),
+        // percent-decoding of the env file's values
+        (
+            r#"pct_decode v 'a%20b%0Ac%25'; printf '%s' "$v""#,
+            "a b\nc%",
+        ),
+        (
+            r#"is_true YES && is_true on && ! is_true 0 && printf ok"#,
+            "ok",
+        ),
+        (r#"json_escape "$(printf 'q"\\\ttab')""#, r#"q\"\\ tab"#),
+        // retry: stops at the first success, gives up after N attempts
+        (
+            r#"tries=0; f() { tries=$((tries+1)); [ $tries -ge 3 ]; }; retry 5 0 f && printf '%s' $tries"#,
+            "3",
+        ),
+    ];
+    for (script, want) in cases {
+        let (status, out) = run_stdout(tmp.path(), script);
+        assert_eq!((status, out.as_str()), (0, want), "{script}");
+    }
+    let (status, _) = run_stdout(tmp.path(), "retry 2 0 false");
+    assert_eq!(status, 1, "retry gives up");
+}
