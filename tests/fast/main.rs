@@ -14,6 +14,7 @@ mod examples;
 mod fmt;
 mod golden;
 mod heat_schema;
+mod hot;
 mod import;
 mod node_scripts;
 mod pipes;
