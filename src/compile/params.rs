@@ -209,15 +209,25 @@ pub fn parameters(
     if let Some(n) = &eff.network_driver {
         p.set("network_driver", s(&n.value), Some(n.span));
     }
+    // The pod network: the driver's label, else the catalogue's default
+    // for it (the value `coe labels` shows), never a second copy here.
     let pods = match network_driver.as_deref() {
-        Some("calico") => Some(("calico_ipv4pool", "10.100.0.0/16")),
-        Some("flannel") => Some(("flannel_network_cidr", "10.100.0.0/16")),
+        Some("calico") => Some("calico_ipv4pool"),
+        Some("flannel") => Some("flannel_network_cidr"),
         _ => None,
     };
-    if let Some((label, default)) = pods {
+    if let Some(label) = pods {
         match eff.label(label) {
             Some(l) => p.set("pods_network_cidr", s(&l.text), Some(l.value.span)),
-            None => p.set("pods_network_cidr", s(default), None),
+            None => {
+                if let Some(default) = catalogue
+                    .labels
+                    .get(label)
+                    .and_then(|i| i.default.as_deref())
+                {
+                    p.set("pods_network_cidr", s(default), None);
+                }
+            }
         }
     }
     if let Some(l) = eff.label("service_cluster_ip_range") {

@@ -359,3 +359,43 @@ fn judge(info: &LabelInfo, plain: &[Value]) -> (usize, Vec<String>) {
     }
     (tried, wrong)
 }
+
+/// Where a label feeds a template parameter (its effect names it in
+/// backquotes) and that parameter has a default, the two defaults agree:
+/// an unset label means what the catalogue says.
+#[test]
+fn template_defaults_are_the_catalogues() {
+    let (_, checked) = check(&source("fedora-coreos", "kubernetes", ""));
+    let mut wrong = Vec::new();
+    let mut compared = 0;
+    for (os, coe) in [
+        ("fedora-coreos", "kubernetes"),
+        ("fedora-atomic", "swarm-mode"),
+        ("ubuntu", "mesos"),
+    ] {
+        let (request, _, _) = built(&source(os, coe, "")).expect("the base builds");
+        let template: Value = match &request["template"] {
+            Value::String(t) => serde_saphyr::from_str(t).unwrap(),
+            t => t.clone(),
+        };
+        for info in checked.catalogue.labels.values() {
+            let (Some(effect), Some(default)) = (&info.effect, &info.default) else {
+                continue;
+            };
+            for param in effect.split('`').skip(1).step_by(2) {
+                let Some(declared) = template["parameters"][param]["default"].as_str() else {
+                    continue;
+                };
+                compared += 1;
+                if declared != default {
+                    wrong.push(format!(
+                        "{coe}: `{param}` defaults to `{declared}`, label `{}` to `{default}`",
+                        info.name
+                    ));
+                }
+            }
+        }
+    }
+    assert!(compared >= 3, "only {compared} defaults compared");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
