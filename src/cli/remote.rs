@@ -84,7 +84,9 @@ pub fn prepare(paths: &[PathBuf], t: &TargetOpts) -> Result<Result<Prepared, i32
             .filter_map(|c| c.effective.as_ref().map(|e| e.stack_name.clone()))
             .collect()
     });
-    let bundles = if scope.is_empty() {
+    // Nothing in scope compiles to nothing, but the configuration's errors
+    // are still reported (compile_only returns them before anything else).
+    let bundles = if scope.is_empty() && !checked.diagnostics.has_errors() {
         Vec::new()
     } else {
         match compile::compile_only(&checked, &sources, &scope) {

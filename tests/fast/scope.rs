@@ -171,3 +171,19 @@ fn help_names_real_docs_and_no_empty_environment_values() {
         .unwrap();
     assert!(String::from_utf8_lossy(&plan.stdout).contains("docs/plan-format.md"));
 }
+
+#[test]
+fn errors_are_reported_even_when_nothing_is_in_scope() {
+    // a configuration with an error and no cluster: nothing to plan, but
+    // the error is still the answer, before any cloud is asked
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("a.coe"),
+        "template \"t\" {\n  coe = kubernetes\n}\n",
+    )
+    .unwrap();
+    let o = coe(&["plan", &tmp.path().display().to_string()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("127.0.0.1:9"), "{}", stderr(&o));
+}
