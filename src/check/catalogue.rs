@@ -51,6 +51,8 @@ pub enum LabelType {
     Float,
     Bool,
     Cidr,
+    /// Comma-separated IPv4 CIDRs.
+    CidrList,
     Ipv4,
     Member,
     List,
@@ -181,6 +183,7 @@ impl Catalogue {
             Some("float") => LabelType::Float,
             Some("bool") => LabelType::Bool,
             Some("cidr") => LabelType::Cidr,
+            Some("cidr_list") => LabelType::CidrList,
             Some("ipv4") => LabelType::Ipv4,
             Some("member") => LabelType::Member,
             Some("list") => LabelType::List,
@@ -190,7 +193,7 @@ impl Catalogue {
                 r.diags.push(
                     Diagnostic::new(Code(203), span, format!("`{other}` is not a label type"))
                         .with_label(
-                            "expected string, int, float, bool, cidr, ipv4, member, list or json",
+                            "expected string, int, float, bool, cidr, cidr_list, ipv4, member, list or json",
                         ),
                 );
                 LabelType::String

@@ -123,7 +123,23 @@ pub fn check_entries(
             && let Err(why) = info.effect_on(coe, driver)
         {
             let who = driver.map_or_else(|| format!("`{coe}`"), |d| format!("`{d}`"));
-            diags.push(
+            // A secret nothing reads is refused outright: coe would only be
+            // handing a password to the cloud for no purpose.
+            let d = if e.secret {
+                Diagnostic::new(
+                    Code(409),
+                    e.key_span,
+                    format!(
+                        "secret label `{}` is refused: coe does not act on it for {who}",
+                        e.key
+                    ),
+                )
+                .with_label("a secret nothing in the built cluster reads")
+                .with_severity(Severity::Error)
+                .with_help(format!(
+                    "{why}; remove the label: coe sends no secret that nothing uses"
+                ))
+            } else {
                 Diagnostic::new(
                     Code(409),
                     e.key_span,
@@ -132,8 +148,9 @@ pub fn check_entries(
                 .with_label("no effect in the built cluster")
                 .with_severity(strict.unimplemented)
                 .with_help(format!("{why}; remove the label, or keep it on purpose and know it does nothing"))
-                .with_note("`coe labels --effect` lists what every label does; `settings { unimplemented_labels = error }` or `--deny-unimplemented-labels` makes this an error"),
-            );
+                .with_note("`coe labels --effect` lists what every label does; `settings { unimplemented_labels = error }` or `--deny-unimplemented-labels` makes this an error")
+            };
+            diags.push(d);
         }
     }
 }
@@ -247,6 +264,23 @@ fn invalid(e: &LabelEntry, why: String) -> Diagnostic {
         ),
     )
     .with_label(why)
+}
+
+/// An IPv4 network in CIDR form, without host bits; the error says why,
+/// with the network meant when only host bits are wrong.
+fn network_cidr(text: &str) -> Result<(), (String, Option<String>)> {
+    let Some((addr, len)) = parse_cidr(text) else {
+        return Err(("expected a CIDR such as `10.100.0.0/16`".into(), None));
+    };
+    let network = u32::from(addr) & cidr_mask(len);
+    if network != u32::from(addr) {
+        let fixed = format!("{}/{len}", Ipv4Addr::from(network));
+        return Err((
+            format!("host bits are set; the network is `{fixed}`"),
+            Some(fixed),
+        ));
+    }
+    Ok(())
 }
 
 /// One label's value against its catalogue entry.
@@ -367,19 +401,32 @@ pub fn check_value(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
                 return Some(invalid(e, "expected `true` or `false`".into()));
             }
         }
-        LabelType::Cidr => match parse_cidr(text) {
-            None => return Some(invalid(e, "expected a CIDR such as `10.100.0.0/16`".into())),
-            Some((addr, len)) => {
-                let network = u32::from(addr) & cidr_mask(len);
-                if network != u32::from(addr) {
-                    let fixed = format!("{}/{len}", Ipv4Addr::from(network));
+        LabelType::Cidr => {
+            if let Err((why, fixed)) = network_cidr(text) {
+                return Some(match fixed {
+                    Some(f) => {
+                        invalid(e, why).with_fix(format!("use `{f}`"), e.value.span, quote(&f))
+                    }
+                    None => invalid(e, why),
+                });
+            }
+        }
+        LabelType::CidrList => {
+            let items: Vec<&str> = text.split(',').map(str::trim).collect();
+            if items.iter().all(|i| i.is_empty()) {
+                return Some(invalid(e, "expected at least one CIDR".into()).with_help(
+                    "remove the label to leave the API open, or list the ranges that may reach it",
+                ));
+            }
+            for item in &items {
+                if let Err((why, _)) = network_cidr(item) {
                     return Some(
-                        invalid(e, format!("host bits are set; the network is `{fixed}`"))
-                            .with_fix(format!("use `{fixed}`"), e.value.span, quote(&fixed)),
+                        invalid(e, format!("`{item}`: {why}"))
+                            .with_help("the value is a comma-separated list of IPv4 CIDRs"),
                     );
                 }
             }
-        },
+        }
         LabelType::Ipv4 => {
             if text.parse::<Ipv4Addr>().is_err() {
                 return Some(invalid(e, "expected an IPv4 address".into()));

@@ -265,6 +265,33 @@ pub fn parameters(
             Some(l.value.span),
         );
     }
+    // Who may reach the API: the label's ranges and the cluster subnet (the
+    // nodes, and the load balancer's own ports that forward to the masters).
+    // The check refuses the label where the subnet's range is unknown.
+    if let Some(l) = eff.label("master_lb_allowed_cidrs") {
+        let mut cidrs: Vec<String> = l
+            .text
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        let subnet = match p.get("fixed_subnet_cidr") {
+            Some(ParamValue::Str(c)) => Some(c.clone()),
+            _ => catalogue
+                .labels
+                .get("fixed_subnet_cidr")
+                .and_then(|i| i.default.clone()),
+        };
+        if let Some(c) = subnet.filter(|c| !c.is_empty() && !cidrs.contains(c)) {
+            cidrs.push(c);
+        }
+        p.set(
+            "api_allowed_cidrs",
+            ParamValue::List(cidrs),
+            Some(l.value.span),
+        );
+    }
     if let Some(l) = eff.label("availability_zone") {
         p.set("availability_zone", s(&l.text), Some(l.value.span));
     }

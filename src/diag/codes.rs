@@ -104,6 +104,7 @@ codes! {
     511 "COE0511" "unknown-subnet" Error "the subnet is not in the cloud block";
     512 "COE0512" "fixed-network-without-subnet" Error "an existing fixed network is named without the subnet the nodes go on";
     513 "COE0513" "boot-volume-type-unsupported" Warning "a boot volume type on a cloud whose Nova predates microversion 2.67";
+    514 "COE0514" "allowed-cidrs-unenforceable" Error "`master_lb_allowed_cidrs` where coe cannot enforce it: neutron-lbaas, or an existing subnet of unknown range";
     // building Heat bundles
     601 "COE0601" "cluster-not-buildable" Error "coe has no Heat templates for this cluster's COE or driver";
     602 "COE0602" "heat-version-too-old" Error "the cloud's Heat template version is older than coe's templates need";

@@ -390,3 +390,67 @@ fn a_boot_volume_type_needs_nova_2_67() {
     assert_eq!(boot_type("2.60", typed), None);
     assert_eq!(boot_type("2.88", untyped), None);
 }
+
+/// `master_lb_allowed_cidrs` reaches Heat as `api_allowed_cidrs`, with the
+/// cluster subnet added: the range coe creates (its label, or the
+/// catalogue's default), or the existing subnet's range from the cloud
+/// block. Unset, the parameter is not sent and the API stays open.
+#[test]
+fn allowed_cidrs_take_the_cluster_subnet_along() {
+    let base =
+        std::fs::read_to_string(root().join("examples/ha-fedora-coreos/clusters.coe")).unwrap();
+    let cloud =
+        std::fs::read_to_string(root().join("examples/ha-fedora-coreos/cloud.coe")).unwrap();
+    let cidrs = |clusters: &str, cloud: &str| {
+        let text = format!("{cloud}\n{clusters}");
+        let bundles = build_text("allowed.coe", &text).unwrap();
+        let b = bundles.iter().find(|b| b.cluster == "prod-eu2").unwrap();
+        b.environment_json()["parameters"]["api_allowed_cidrs"].clone()
+    };
+    let edit = |text: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "{from:?} is not in the example");
+        text.replace(from, to)
+    };
+    let office = "198.51.100.0/24";
+    assert_eq!(
+        cidrs(&base, &cloud),
+        serde_json::json!([office, "203.0.113.0/24", "10.0.0.0/24"])
+    );
+    // The subnet's own label, and a range the label already lists once.
+    let own = edit(
+        &base,
+        "    etcd_volume_size        = 30\n",
+        "    etcd_volume_size        = 30\n    fixed_subnet_cidr       = \"10.9.0.0/24\"\n",
+    );
+    assert_eq!(
+        cidrs(&own, &cloud),
+        serde_json::json!([office, "203.0.113.0/24", "10.9.0.0/24"])
+    );
+    let listed = edit(&own, "203.0.113.0/24", "10.9.0.0/24");
+    assert_eq!(
+        cidrs(&listed, &cloud),
+        serde_json::json!([office, "10.9.0.0/24"])
+    );
+    // An existing subnet: its range from the cloud block.
+    let existing = edit(
+        &base,
+        "  floating_ip_enabled   = false\n",
+        "  floating_ip_enabled   = false\n  fixed_network         = \"lan\"\n  fixed_subnet          = \"lan-v4\"\n",
+    );
+    let lan = edit(
+        &cloud,
+        "  keypair",
+        "  network \"lan\" {}\n  subnet \"lan-v4\" { network = \"lan\"  cidr = \"192.168.7.0/24\" }\n  keypair",
+    );
+    assert_eq!(
+        cidrs(&existing, &lan),
+        serde_json::json!([office, "203.0.113.0/24", "192.168.7.0/24"])
+    );
+    // Unset: not sent, the template's empty default leaves the API open.
+    let open = edit(
+        &base,
+        "    master_lb_allowed_cidrs = \"198.51.100.0/24,203.0.113.0/24\"\n",
+        "",
+    );
+    assert_eq!(cidrs(&open, &cloud), Value::Null);
+}

@@ -227,35 +227,51 @@ fn a_settings_block_makes_unknown_labels_errors() {
 
 #[test]
 fn secrets_are_never_printed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let text = config(
-        "  labels { grafana_admin_passwd = \"hunter2-secret\" }",
-        "  labels { grafana_admin_passwd = \"s3cr3t-too\"\n kube_tag = \"v1.30.6\" }",
+    // A vendor's secret label that something reads (the catalogue's own
+    // secrets are refused while nothing does) in one configuration, and a
+    // refused one in the other: neither value is ever printed.
+    let vendor = format!(
+        "{}\nlabel \"site_token\" {{\n  secret = true\n  coes = [kubernetes]\n  description = \"a vendor token\"\n  effect = \"read by the site's environment file\"\n}}\n",
+        config(
+            "  labels { site_token = \"hunter2-secret\" }",
+            "  labels { site_token = \"s3cr3t-too\"\n kube_tag = \"v1.30.6\" }",
+        )
     );
-    std::fs::write(dir.join("c.coe"), text).unwrap();
-    for args in [
-        vec!["labels"],
-        vec!["labels", "--json"],
-        vec!["check"],
-        vec!["check", "--format", "json"],
-    ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
-            .args(&args)
-            .arg(dir)
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            !all.contains("hunter2") && !all.contains("s3cr3t"),
-            "{args:?} printed a secret:\n{all}"
-        );
-        if args[0] == "labels" {
-            assert!(all.contains("(sensitive)"), "{all}");
+    let refused = config(
+        "",
+        "  labels { grafana_admin_passwd = \"hunter2-refused\" }",
+    );
+    for (text, clean) in [(vendor, true), (refused, false)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::write(dir.join("c.coe"), text).unwrap();
+        for args in [
+            vec!["labels"],
+            vec!["labels", "--json"],
+            vec!["check"],
+            vec!["check", "--format", "json"],
+        ] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
+                .args(&args)
+                .arg(dir)
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !all.contains("hunter2") && !all.contains("s3cr3t"),
+                "{args:?} printed a secret:\n{all}"
+            );
+            assert_eq!(out.status.success(), clean, "{args:?}: {all}");
+            if clean && args[0] == "labels" {
+                assert!(all.contains("(sensitive)"), "{all}");
+            }
+            if !clean && args[0] == "check" {
+                assert!(all.contains("COE0409"), "{all}");
+            }
         }
     }
 }
@@ -461,4 +477,20 @@ fn a_label_value_the_build_ignores_is_reported() {
             .any(|(c, _)| c == "COE0409"),
         "{quiet}"
     );
+}
+
+#[test]
+fn allowed_cidrs_are_ipv4_networks() {
+    for bad in ["10.0.0.1/24", "office", "", "10.0.0.0/24,,x"] {
+        expect(
+            "",
+            &format!("  labels {{ master_lb_allowed_cidrs = \"{bad}\" }}"),
+            "COE0402",
+        );
+    }
+    let good = config(
+        "  master_lb_enabled = true",
+        "  master_count = 3\n  labels { master_lb_allowed_cidrs = \"198.51.100.0/24, 203.0.113.0/24\" }",
+    );
+    assert_eq!(diagnostics(&good, &Options::default()), vec![]);
 }

@@ -3,7 +3,7 @@
 //! balancers exist, root disks, quotas.
 
 use crate::check::catalogue::Catalogue;
-use crate::check::model::{Cloud, Effective, Model, Resource, Template};
+use crate::check::model::{Cloud, Effective, Model, Resource, Template, find_resource};
 use crate::check::schema::Fields;
 use crate::check::value::Value;
 use crate::diag::{Code, Diagnostic, did_you_mean};
@@ -159,12 +159,70 @@ fn check_boot_volume_type(cloud: &Cloud, eff: &Effective, diags: &mut Vec<Diagno
     );
 }
 
+/// `master_lb_allowed_cidrs` closes the API to all but its ranges and the
+/// cluster subnet. Where coe cannot do both, it refuses rather than leave
+/// the API open behind a label that says otherwise.
+fn check_allowed_cidrs(model: &Model, eff: &Effective, diags: &mut Vec<Diagnostic>) {
+    let Some(l) = eff.label("master_lb_allowed_cidrs") else {
+        return;
+    };
+    let cloud = eff.cloud.map(|c| &model.clouds[c]);
+    let octavia = cloud.and_then(|c| c.fields.bool("octavia").map(|(b, _)| b));
+    let lbaas = cloud.and_then(|c| c.fields.bool("lbaas").map(|(b, _)| b));
+    if eff.master_lb_enabled.value
+        && octavia != Some(true)
+        && lbaas == Some(true)
+        && let Some(cloud) = cloud
+    {
+        diags.push(
+            Diagnostic::new(
+                Code(514),
+                l.value.span,
+                "`master_lb_allowed_cidrs` cannot be enforced on a neutron-lbaas load balancer",
+            )
+            .with_label("the API would stay open through the load balancer")
+            .with_secondary(
+                cloud.fields.attr_span("lbaas").unwrap_or(cloud.span),
+                "the API load balancer is neutron-lbaas here",
+            )
+            .with_help("remove the label, or target a cloud with Octavia (`octavia = true`), whose listeners take allowed CIDRs")
+            .with_note("a neutron-lbaas listener admits every address, and its VIP forwards from the cluster subnet, which the masters must admit"),
+        );
+    }
+    let Some(subnet) = eff.fixed_network.as_ref().and(eff.fixed_subnet.as_ref()) else {
+        return; // coe creates the subnet and knows its range
+    };
+    let range = cloud
+        .and_then(|c| find_resource(&c.subnets, &subnet.value))
+        .and_then(|s| s.fields.str("cidr"));
+    if range.is_none() {
+        diags.push(
+            Diagnostic::new(
+                Code(514),
+                l.value.span,
+                format!(
+                    "`master_lb_allowed_cidrs` needs the range of subnet `{}`, which the cloud block does not give",
+                    subnet.value
+                ),
+            )
+            .with_label("the cluster subnet is added to these ranges")
+            .with_secondary(subnet.span, "an existing subnet")
+            .with_help(format!(
+                "give the subnet its real range in the cloud block: `cidr = \"<range>\"` in `subnet \"{}\"`",
+                subnet.value
+            ))
+            .with_note("the nodes and the load balancer reach the masters from that subnet; without its range the API would be closed to the cluster itself"),
+        );
+    }
+}
+
 pub fn check_cluster(_catalogue: &Catalogue, model: &Model, i: usize, diags: &mut Vec<Diagnostic>) {
     let cluster = &model.clusters[i];
     let Some(eff) = &cluster.effective else {
         return;
     };
     check_fixed_subnet(eff, diags);
+    check_allowed_cidrs(model, eff, diags);
     let Some(c) = eff.cloud else { return };
     let cloud = &model.clouds[c];
     check_refs(cloud, &cluster.fields, diags);
