@@ -22,7 +22,7 @@ pub enum Command {
     Build(BuildArgs),
     /// Show the effective labels of each cluster after inheritance and merge
     Labels(LabelsArgs),
-    /// Explain a diagnostic code, with a wrong and a right example
+    /// Explain a diagnostic code (with a wrong and a right example), or what a label does
     Explain(ExplainArgs),
     /// Format .coe files in the canonical layout, keeping comments
     Fmt(FmtArgs),
@@ -275,7 +275,7 @@ pub struct LabelsArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
-    /// A code such as COE0308
+    /// A code such as COE0308, or a label such as master_lb_allowed_cidrs
     pub code: Option<String>,
     /// List every code with its name and summary
     #[arg(long, conflicts_with = "code")]

@@ -410,3 +410,42 @@ fn template_defaults_are_the_catalogues() {
     assert!(compared >= 3, "only {compared} defaults compared");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `coe explain LABEL` says, for every label of the catalogue, what it does
+/// with each driver that reads it, or why it does nothing: the catalogue's
+/// own words, so the two cannot drift.
+#[test]
+fn explain_tells_what_every_label_does() {
+    let (_, checked) = check("");
+    let mut wrong = Vec::new();
+    for info in checked.catalogue.labels.values() {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coe"))
+            .args(["explain", &info.name])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            wrong.push(format!("{}: exit {:?}", info.name, out.status.code()));
+            continue;
+        }
+        let said = [&info.effect, &info.unimplemented]
+            .into_iter()
+            .flatten()
+            .any(|words| text.contains(words.as_str()));
+        let read = checked
+            .catalogue
+            .drivers
+            .values()
+            .any(|d| info.read_by(&d.coe, Some(&d.name)));
+        if read && !said {
+            wrong.push(format!(
+                "{}: neither its effect nor why not:\n{text}",
+                info.name
+            ));
+        }
+        if info.secret && info.default.is_some() && !text.contains("(sensitive)") {
+            wrong.push(format!("{}: a secret's default is not hidden", info.name));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -299,4 +299,15 @@ fn explain_takes_a_codes_name_as_well_as_its_number() {
     assert_eq!(typo.status.code(), Some(2));
     let err = String::from_utf8_lossy(&typo.stderr);
     assert!(err.contains("did you mean `unknown-label`?"), "{err}");
+    // A label's name is explained too, and a misspelt one gets its hint.
+    let typo = coe()
+        .args(["explain", "master_lb_alowed_cidrs"])
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("did you mean `master_lb_allowed_cidrs`?"),
+        "{err}"
+    );
 }

@@ -1,8 +1,12 @@
 //! `coe explain CODE`: the long explanation of a diagnostic code.
+//! `coe explain LABEL`: what a label of the catalogue does in coe's clusters.
 
+use crate::check::catalogue::{Catalogue, LabelInfo, LabelType};
+use crate::check::{Options, check_files};
 use crate::cli::args::ExplainArgs;
 use crate::cli::exit;
 use crate::diag::{CODES, parse_code};
+use crate::source::SourceMap;
 
 pub fn run(a: ExplainArgs) -> crate::cli::error::Outcome {
     if a.list || a.code.is_none() {
@@ -18,12 +22,103 @@ pub fn run(a: ExplainArgs) -> crate::cli::error::Outcome {
         return Ok(exit::OK);
     }
     let text = a.code.unwrap();
-    let code = parse_code(&text).ok_or_else(|| {
-        let hint = crate::diag::did_you_mean(&text, CODES.iter().map(|c| c.name))
-            .map(|n| format!("did you mean `{n}`? "))
-            .unwrap_or_default();
-        format!("no diagnostic code `{text}`; {hint}`coe explain --list` shows them all")
-    })?;
-    print!("{}", code.info().explanation);
-    Ok(exit::OK)
+    if let Some(code) = parse_code(&text) {
+        print!("{}", code.info().explanation);
+        return Ok(exit::OK);
+    }
+    // Not a code: a label of the stdlib catalogue, perhaps.
+    let mut sources = SourceMap::new();
+    let catalogue = check_files(&mut sources, &[], &Options::default()).catalogue;
+    if let Some(info) = catalogue.labels.get(&text) {
+        print!("{}", describe(&catalogue, info));
+        return Ok(exit::OK);
+    }
+    let names = CODES
+        .iter()
+        .map(|c| c.name)
+        .chain(catalogue.labels.keys().map(String::as_str));
+    let hint = crate::diag::did_you_mean(&text, names)
+        .map(|n| format!("did you mean `{n}`? "))
+        .unwrap_or_default();
+    Err(format!(
+        "no diagnostic code or label `{text}`; {hint}`coe explain --list` shows the codes, `coe labels --effect PATH` a cluster's labels"
+    )
+    .into())
+}
+
+/// A label's entry in words: what it is, who reads it, and what it does
+/// for each driver that reads it (or why it does nothing there).
+fn describe(catalogue: &Catalogue, info: &LabelInfo) -> String {
+    let mut out = format!("label {}\n\n{}\n\n", info.name, info.description);
+    let ty = match info.ty {
+        LabelType::String => "string",
+        LabelType::Int => "int",
+        LabelType::Float => "float",
+        LabelType::Bool => "bool",
+        LabelType::Cidr => "cidr",
+        LabelType::CidrList => "cidr_list (comma-separated)",
+        LabelType::Ipv4 => "ipv4",
+        LabelType::Member => "member",
+        LabelType::List => "list (comma-separated)",
+        LabelType::Json => "json",
+    };
+    let mut facts = vec![("type", ty.to_string())];
+    if !info.values.is_empty() {
+        facts.push(("values", info.values.join(", ")));
+    }
+    if !info.supported.is_empty() {
+        facts.push(("supported", info.supported.join(", ")));
+    }
+    if let Some(d) = &info.default {
+        facts.push((
+            "default",
+            if info.secret {
+                "(sensitive)".into()
+            } else {
+                d.clone()
+            },
+        ));
+    }
+    if let Some(v) = &info.min_version {
+        facts.push(("oldest", v.clone()));
+    }
+    if info.secret {
+        facts.push(("secret", "never printed in full".into()));
+    }
+    if let Some(why) = &info.deprecated {
+        facts.push(("deprecated", why.clone()));
+    }
+    if let Some(attr) = &info.replaced_by {
+        facts.push(("replaced by", format!("the typed attribute `{attr}`")));
+    }
+    for (k, v) in facts {
+        out.push_str(&format!("  {k:<12} {v}\n"));
+    }
+    out.push('\n');
+    // Effects per driver that reads it, grouped when they agree.
+    let mut groups: Vec<(Result<String, String>, Vec<&str>)> = Vec::new();
+    for d in catalogue.drivers.values() {
+        if !info.read_by(&d.coe, Some(&d.name)) {
+            continue;
+        }
+        let effect = info.effect_on(&d.coe, Some(&d.name)).map(str::to_string);
+        match groups.iter_mut().find(|(e, _)| *e == effect) {
+            Some((_, names)) => names.push(&d.name),
+            None => groups.push((effect, vec![&d.name])),
+        }
+    }
+    if groups.is_empty() {
+        out.push_str("No driver of the catalogue reads it.\n");
+    }
+    for (effect, drivers) in groups {
+        let who = drivers.join(", ");
+        match effect {
+            Ok(e) => out.push_str(&format!("With {who}: {e}.\n")),
+            Err(why) => out.push_str(&format!(
+                "With {who}: coe does not act on it ({why}); `coe check` {} (COE0409).\n",
+                if info.secret { "refuses it" } else { "warns" }
+            )),
+        }
+    }
+    out
 }
