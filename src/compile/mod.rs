@@ -3,6 +3,7 @@
 //! create request and a source map back to the `.coe` lines. Pure: no I/O.
 
 mod bundle;
+pub mod label_lines;
 mod params;
 mod registry;
 mod sourcemap;

@@ -322,7 +322,7 @@ pub fn parameters(
             span,
         );
     }
-    let mut labels = serde_json::Map::new();
+    let mut labels: Vec<(&str, &str)> = Vec::new();
     let mut secrets = serde_json::Map::new();
     for l in &eff.labels {
         let replaced = catalogue
@@ -332,12 +332,15 @@ pub fn parameters(
         if replaced {
             continue; // carried by the typed boot options
         }
-        let target = if l.secret { &mut secrets } else { &mut labels };
-        target.insert(l.key.clone(), serde_json::Value::String(l.text.clone()));
+        if l.secret {
+            secrets.insert(l.key.clone(), serde_json::Value::String(l.text.clone()));
+        } else {
+            labels.push((&l.key, &l.text));
+        }
     }
     p.set(
         "labels",
-        ParamValue::Json(serde_json::Value::Object(labels)),
+        ParamValue::Str(super::label_lines::encode(labels)),
         eff.labels.first().map(|l| l.key_span),
     );
     if !secrets.is_empty() {

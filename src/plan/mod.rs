@@ -15,7 +15,7 @@ mod target;
 pub use analyze::{Effect, ResourceChange};
 pub use saved::{SavedPlan, digest};
 pub use show::{ShowOptions, show};
-pub use target::{CONFIG_TAG_PREFIX, Target, config_tag, tag_safe, targets};
+pub use target::{CONFIG_TAG_PREFIX, Target, config_tag, labels_map, tag_safe, targets};
 
 use crate::heat::{Heat, HeatError, StackSummary};
 use serde::Serialize;

@@ -148,12 +148,29 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
 
 /// The environment's parameters as Heat resolves them: parameter_defaults
 /// first, parameters over them.
+/// The `labels` parameter as a map: coe's `KEY=VALUE` lines, or the JSON
+/// object an earlier coe sent.
+pub fn labels_map(text: &str) -> Option<Value> {
+    let map: Map<String, Value> = match crate::compile::label_lines::decode(text) {
+        Some(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+        None => serde_json::from_str(text).ok()?,
+    };
+    Some(Value::Object(map))
+}
+
 pub fn effective_params(env: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for key in ["parameter_defaults", "parameters"] {
         if let Some(p) = env.get(key).and_then(Value::as_object) {
             for (k, v) in p {
-                out.insert(k.clone(), v.clone());
+                let v = match (k.as_str(), v) {
+                    ("labels", Value::String(t)) => labels_map(t).unwrap_or_else(|| v.clone()),
+                    _ => v.clone(),
+                };
+                out.insert(k.clone(), v);
             }
         }
     }

@@ -20,6 +20,13 @@ fn run_stdout(dir: &Path, script: &str) -> (i32, String) {
     (status, out)
 }
 
+/// `COE_LABELS='...'; ` as the node receives it: the compiler's own encoding.
+fn labels(pairs: &[(&str, &str)]) -> String {
+    let text = coe::compile::label_lines::encode(pairs.iter().copied());
+    assert!(!text.contains('\''), "{text}");
+    format!("COE_LABELS='{text}'; ")
+}
+
 fn run_all(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String, String) {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -141,7 +148,7 @@ fn certificates_that_cannot_be_fetched_stop_the_join() {
 #[test]
 fn image_tags_pinned_by_labels_reach_kubeadms_configuration() {
     let tmp = tempfile::tempdir().unwrap();
-    let labels = r#"COE_LABELS='{"etcd_tag":"3.5.15-0","coredns_tag":"v1.11.3"}'; "#;
+    let labels = labels(&[("etcd_tag", "3.5.15-0"), ("coredns_tag", "v1.11.3")]);
     let (status, printed) = run_stdout(tmp.path(), &format!("{labels}k8s_image_tags"));
     assert_eq!(status, 0, "{printed}");
     assert_eq!(
@@ -149,14 +156,18 @@ fn image_tags_pinned_by_labels_reach_kubeadms_configuration() {
         "etcd:\n  local:\n    imageTag: \"3.5.15-0\"\ndns:\n  imageTag: \"v1.11.3\"\n"
     );
     // unset: nothing, and kubeadm picks the tags for its version
-    let (_, printed) = run_stdout(tmp.path(), "COE_LABELS='{}'; k8s_image_tags");
+    let (_, printed) = run_stdout(tmp.path(), "COE_LABELS=''; k8s_image_tags");
     assert_eq!(printed, "");
 }
 
 #[test]
 fn component_flags_from_labels_reach_kubeadms_configuration() {
     let tmp = tempfile::tempdir().unwrap();
-    let labels = r#"COE_LABELS='{"kubeapi_options":"--v=2 --audit-log-maxage=30","admission_control_list":"NodeRestriction,PodSecurity","kubelet_options":"--max-pods=50"}'; KUBEADM_API=v1beta3; COE_NODE_NAME=m-0; COE_PRIVATE_ADDRESS=10.0.0.4; "#;
+    let labels = labels(&[
+        ("kubeapi_options", "--v=2 --audit-log-maxage=30"),
+        ("admission_control_list", "NodeRestriction,PodSecurity"),
+        ("kubelet_options", "--max-pods=50"),
+    ]) + "KUBEADM_API=v1beta3; COE_NODE_NAME=m-0; COE_PRIVATE_ADDRESS=10.0.0.4; ";
     let (status, api) = run_stdout(tmp.path(), &format!("{labels}k8s_api_server_args"));
     assert_eq!(status, 0, "{api}");
     assert_eq!(
@@ -182,7 +193,7 @@ fn component_flags_from_labels_reach_kubeadms_configuration() {
     // no flags, no section
     let (_, none) = run_stdout(
         tmp.path(),
-        "COE_LABELS='{}'; k8s_component_args scheduler \"\"",
+        "COE_LABELS=''; k8s_component_args scheduler \"\"",
     );
     assert_eq!(none, "");
 }
@@ -243,35 +254,44 @@ fn scripts_lose_only_comments_on_the_way_to_the_nodes() {
 #[test]
 fn the_node_librarys_helpers_read_what_the_compiler_writes() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str); 9] = [
-        // JSON as the compiler serialises the labels: escapes, unicode, numbers
-        (
-            r#"COE_LABELS='{"a":"x \"y\" \\z","b":"caf\u00e9","n":30,"e":""}'; label a"#,
-            r#"x "y" \z"#,
-        ),
-        (r#"COE_LABELS='{"b":"caf\u00e9"}'; label b"#, "café"),
-        (r#"COE_LABELS='{"n":30}'; label n"#, "30"),
+    let odd = "x \"y\" \\z 'q' a=b\nline two %41 café\t";
+    let all = labels(&[
+        ("a", odd),
+        ("b", "café"),
+        ("n", "30"),
+        ("e", ""),
+        ("a_b", "second"),
+    ]);
+    let cases: Vec<(String, &str)> = vec![
+        // KEY=VALUE lines as the compiler writes them: any text survives
+        (format!("{all}label a"), odd),
+        (format!("{all}label b"), "café"),
+        (format!("{all}label n"), "30"),
+        // a key is matched whole, not as a prefix or a pattern
+        (format!("{all}label a_b"), "second"),
+        (format!("{all}label a_"), ""),
         // unset or empty: the fallback
-        (r#"COE_LABELS='{"e":""}'; label e fallback"#, "fallback"),
-        (r#"COE_LABELS='{}'; label missing fallback"#, "fallback"),
+        (format!("{all}label e fallback"), "fallback"),
+        (format!("{all}label missing fallback"), "fallback"),
+        ("COE_LABELS=''; label missing fallback".into(), "fallback"),
         // percent-decoding of the env file's values
         (
-            r#"pct_decode v 'a%20b%0Ac%25'; printf '%s' "$v""#,
+            r#"pct_decode v 'a%20b%0Ac%25'; printf '%s' "$v""#.into(),
             "a b\nc%",
         ),
         (
-            r#"is_true YES && is_true on && ! is_true 0 && printf ok"#,
+            r#"is_true YES && is_true on && ! is_true 0 && printf ok"#.into(),
             "ok",
         ),
-        (r#"json_escape "$(printf 'q"\\\ttab')""#, r#"q\"\\ tab"#),
+        (r#"json_escape "$(printf 'q"\\\ttab')""#.into(), r#"q\"\\ tab"#),
         // retry: stops at the first success, gives up after N attempts
         (
-            r#"tries=0; f() { tries=$((tries+1)); [ $tries -ge 3 ]; }; retry 5 0 f && printf '%s' $tries"#,
+            r#"tries=0; f() { tries=$((tries+1)); [ $tries -ge 3 ]; }; retry 5 0 f && printf '%s' $tries"#.into(),
             "3",
         ),
     ];
     for (script, want) in cases {
-        let (status, out) = run_stdout(tmp.path(), script);
+        let (status, out) = run_stdout(tmp.path(), &script);
         assert_eq!((status, out.as_str()), (0, want), "{script}");
     }
     let (status, _) = run_stdout(tmp.path(), "retry 2 0 false");

@@ -67,7 +67,10 @@ fn describe(heat: &Heat, s: &StackSummary) -> Result<Value, HeatError> {
         versions.insert("image".into(), image.clone());
     }
     let labels = match params.get("labels") {
-        Some(Value::String(t)) => serde_json::from_str::<Map<String, Value>>(t).unwrap_or_default(),
+        Some(Value::String(t)) => match crate::plan::labels_map(t) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        },
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
     };

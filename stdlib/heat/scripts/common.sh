@@ -44,78 +44,19 @@ coe_load_env() {
   done <"$COE_DIR/env"
 }
 
-# Looks up one key of a flat JSON object (the labels) without python or jq.
-# Strings are unescaped (\uXXXX as UTF-8); other values are returned as text.
-# shellcheck disable=SC2016 # an awk program, not shell
-COE_JSON_AWK='
-function hex(h,   i, v) {
-  v = 0
-  for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", tolower(substr(h, i, 1))) - 1
-  return v
-}
-function utf8(c) {
-  if (c < 128) return sprintf("%c", c)
-  if (c < 2048) return sprintf("%c%c", 192 + int(c / 64), 128 + c % 64)
-  return sprintf("%c%c%c", 224 + int(c / 4096), 128 + int(c / 64) % 64, 128 + c % 64)
-}
-function str(   out, c, e) {
-  out = ""; p++
-  while (p <= n) {
-    c = substr(s, p, 1)
-    if (c == "\"") { p++; return out }
-    if (c == "\\") {
-      e = substr(s, p + 1, 1); p += 2
-      if (e == "n") out = out "\n"
-      else if (e == "t") out = out "\t"
-      else if (e == "r") out = out "\r"
-      else if (e == "b") out = out "\b"
-      else if (e == "f") out = out "\f"
-      else if (e == "u") { out = out utf8(hex(substr(s, p, 4))); p += 4 }
-      else out = out e
-      continue
-    }
-    out = out c; p++
-  }
-  return out
-}
-function skipws() { while (p <= n && index(" \t\r\n", substr(s, p, 1))) p++ }
-function value(   c, start, depth) {
-  skipws(); c = substr(s, p, 1)
-  if (c == "\"") return str()
-  start = p; depth = 0
-  while (p <= n) {
-    c = substr(s, p, 1)
-    if (c == "{" || c == "[") depth++
-    else if (c == "}" || c == "]") { if (depth == 0) break; depth-- }
-    else if (c == "," && depth == 0) break
-    else if (c == "\"") { str(); continue }
-    p++
-  }
-  return substr(s, start, p - start)
-}
-{ s = s $0 "\n" }
-END {
-  n = length(s); p = index(s, "{") + 1
-  while (p > 1 && p <= n) {
-    skipws()
-    if (substr(s, p, 1) != "\"") break
-    k = str(); skipws(); p++
-    v = value()
-    if (k == want) { printf "%s", v; exit 0 }
-    skipws(); if (substr(s, p, 1) != ",") break
-    p++
-  }
-  exit 1
-}'
-
-# label KEY [DEFAULT]: the label's value, or DEFAULT when unset or empty
+# label KEY [DEFAULT]: the label's value, or DEFAULT when unset or empty.
+# COE_LABELS holds one KEY=VALUE line per label, both sides percent-encoded
+# by coe (src/compile/label_lines.rs), so no value can break a line.
 label() {
-  local v
-  if v=$(printf '%s' "${COE_LABELS:-}" | LC_ALL=C awk -v want="$1" "$COE_JSON_AWK") && [ -n "$v" ]; then
-    printf '%s' "$v"
-  else
-    printf '%s' "${2:-}"
-  fi
+  local line key value=""
+  while IFS= read -r line; do
+    pct_decode key "${line%%=*}"
+    if [ "$key" = "$1" ]; then
+      pct_decode value "${line#*=}"
+      break
+    fi
+  done <<<"${COE_LABELS:-}"
+  printf '%s' "${value:-${2:-}}"
 }
 
 json_escape() {
