@@ -12,9 +12,6 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n == "tools") {
-                continue; // developer tools, not part of bundles
-            }
             walk(&p, base, out);
         } else if p.file_name().is_some_and(|n| n != "README.md") {
             out.push(
