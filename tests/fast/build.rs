@@ -226,8 +226,13 @@ proptest! {
         let env_path = tmp.path().join("c1").join("environment.yaml");
         let env = &loaded[env_path.to_string_lossy().as_ref()]["safe"];
         prop_assert_eq!(env, &bundles[0].environment_json());
+        // The labels as the nodes read them: KEY=VALUE lines that decode back.
+        let lines = env["parameters"]["labels"].as_str().unwrap_or_default();
+        let decoded: std::collections::HashMap<String, String> =
+            coe::compile::label_lines::decode(lines).unwrap_or_default().into_iter().collect();
+        prop_assert_eq!(decoded.len(), pairs.len(), "{}", lines);
         for (k, v) in &pairs {
-            prop_assert_eq!(&env["parameters"]["labels"][k], &json!(v), "label {:?}", k);
+            prop_assert_eq!(decoded.get(k), Some(v), "label {:?}", k);
         }
     }
 }

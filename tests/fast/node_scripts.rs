@@ -198,6 +198,71 @@ fn component_flags_from_labels_reach_kubeadms_configuration() {
     assert_eq!(none, "");
 }
 
+/// system_pods_initial_delay and system_pods_timeout become kubeadm
+/// patches of the control plane's liveness probes, for init and for a
+/// joining master; unset, no patches and kubeadm's own timing.
+#[test]
+fn system_pod_timing_reaches_kubeadm_as_patches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("patches");
+    let both = labels(&[
+        ("system_pods_initial_delay", "30"),
+        ("system_pods_timeout", "5"),
+    ]) + &format!("K8S_PATCHES={}; ", dir.display());
+    let (status, printed) = run_stdout(
+        tmp.path(),
+        &format!("{both}k8s_probe_patches \"$K8S_PATCHES\""),
+    );
+    assert_eq!(status, 0, "{printed}");
+    assert_eq!(
+        printed,
+        format!("patches:\n  directory: \"{}\"\n", dir.display())
+    );
+    for pod in [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+    ] {
+        let patch = std::fs::read_to_string(dir.join(format!("{pod}+strategic.yaml"))).unwrap();
+        assert_eq!(
+            patch,
+            format!(
+                "spec:\n  containers:\n    - name: {pod}\n      livenessProbe:\n        initialDelaySeconds: 30\n        timeoutSeconds: 5\n"
+            )
+        );
+    }
+    // a joining master's configuration carries them too
+    let join = format!(
+        "{both}KUBEADM_API=v1beta3; COE_PRIVATE_ADDRESS=10.0.0.5; COE_KUBE_API_PORT=6443; k8s_join_config 10.0.0.2:6443 control-plane"
+    );
+    let (_, config) = run_stdout(tmp.path(), &join);
+    assert!(config.contains("patches:\n  directory:"), "{config}");
+    // one label alone sets only its field
+    std::fs::remove_dir_all(&dir).unwrap();
+    let one = labels(&[("system_pods_timeout", "9")]) + &format!("K8S_PATCHES={}; ", dir.display());
+    run_stdout(
+        tmp.path(),
+        &format!("{one}k8s_probe_patches \"$K8S_PATCHES\""),
+    );
+    let patch = std::fs::read_to_string(dir.join("etcd+strategic.yaml")).unwrap();
+    assert!(
+        patch.ends_with("livenessProbe:\n        timeoutSeconds: 9\n"),
+        "{patch}"
+    );
+    // unset: nothing at all
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (_, none) = run_stdout(
+        tmp.path(),
+        &format!(
+            "COE_LABELS=''; K8S_PATCHES={}; k8s_probe_patches \"$K8S_PATCHES\"",
+            dir.display()
+        ),
+    );
+    assert_eq!(none, "");
+    assert!(!dir.exists());
+}
+
 /// The nodes get the scripts without their comment lines
 /// (`compile::shipped_script`). That is safe only while no heredoc has a
 /// line that starts with `#`, and the result must still parse.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const SECRET: &str = "TESTSECRET-grafana-7f3a9c";
+const SECRET: &str = "TESTSECRET-registry-7f3a9c";
 
 pub(crate) struct Run {
     pub(crate) code: i32,
@@ -66,8 +66,16 @@ template "k8s" {{
   flavor           = "m1.medium"
   network_driver   = calico
   labels {{
-    grafana_admin_passwd = "{SECRET}"
+    site_registry_token = "{SECRET}"
   }}
+}}
+
+# a vendor's secret label, which its environment file reads
+label "site_registry_token" {{
+  secret      = true
+  coes        = [kubernetes]
+  description = "the site registry's pull token"
+  effect      = "read by the site's environment file"
 }}
 
 cluster "{cluster}" {{
@@ -287,9 +295,14 @@ fn create_plan_scale_rebuild_fail_converge_destroy() {
     assert!(r.stderr.contains("UPDATE_FAILED"), "{}", r.stderr);
     assert!(r.stderr.contains("workers/"), "{}", r.stderr);
     assert!(r.stderr.contains("Test Resource failed"), "{}", r.stderr);
+    let text = std::fs::read_to_string(dir.join("clusters.coe")).unwrap();
+    let line = 1 + text
+        .lines()
+        .position(|l| l.trim_start().starts_with("node_count"))
+        .unwrap();
     assert!(
-        r.stderr.contains("clusters.coe:27:"),
-        "the failure should point at node_count (line 27): {}",
+        r.stderr.contains(&format!("clusters.coe:{line}:")),
+        "the failure should point at node_count (line {line}): {}",
         r.stderr
     );
 

@@ -5,6 +5,8 @@
 COE_CRI_SOCKET=unix:///run/containerd/containerd.sock
 # where kubeadm keeps the cluster's certificates
 K8S_PKI=/etc/kubernetes/pki
+# kubeadm patches of the control plane's pods (k8s_probe_patches)
+K8S_PATCHES=/etc/kubernetes/coe-patches
 
 # ver_ge A B: whether version A >= B (leading "v" ignored)
 ver_ge() {
@@ -270,6 +272,26 @@ k8s_image_tags() {
   return 0
 }
 
+# k8s_probe_patches DIR: the liveness timing of system_pods_initial_delay
+# and system_pods_timeout for the control plane's static pods, as kubeadm
+# patches written to DIR, and the `patches:` field that points kubeadm at
+# them. Neither label set: nothing, and kubeadm's own timing.
+k8s_probe_patches() {
+  local delay timeout pod
+  delay=$(label system_pods_initial_delay)
+  timeout=$(label system_pods_timeout)
+  [ -n "$delay$timeout" ] || return 0
+  mkdir -p "$1"
+  for pod in kube-apiserver kube-controller-manager kube-scheduler etcd; do
+    {
+      printf 'spec:\n  containers:\n    - name: %s\n      livenessProbe:\n' "$pod"
+      [ -z "$delay" ] || printf '        initialDelaySeconds: %d\n' "$delay"
+      [ -z "$timeout" ] || printf '        timeoutSeconds: %d\n' "$timeout"
+    } >"$1/$pod+strategic.yaml"
+  done
+  printf 'patches:\n  directory: %s\n' "$(yaml_str "$1")"
+}
+
 # k8s_join_config ENDPOINT [control-plane]: a JoinConfiguration. Workers pin
 # master 0's CA; other masters cannot wait for master 0 and rely on the token.
 k8s_join_config() {
@@ -290,6 +312,7 @@ EOF
   fi
   k8s_node_registration
   if [ "${2:-}" = control-plane ]; then
+    k8s_probe_patches "$K8S_PATCHES"
     cat <<EOF
 controlPlane:
   certificateKey: "$COE_CERTIFICATE_KEY"

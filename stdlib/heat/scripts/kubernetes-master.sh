@@ -34,6 +34,7 @@ localAPIEndpoint:
   advertiseAddress: "$COE_PRIVATE_ADDRESS"
   bindPort: $COE_KUBE_API_PORT
 $(k8s_node_registration)
+$(k8s_probe_patches "$K8S_PATCHES")
 ---
 apiVersion: kubeadm.k8s.io/$KUBEADM_API
 kind: ClusterConfiguration
