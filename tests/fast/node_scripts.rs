@@ -263,6 +263,76 @@ fn system_pod_timing_reaches_kubeadm_as_patches() {
     assert!(!dir.exists());
 }
 
+/// The network manifests follow the labels: flannel's backend, pod network
+/// and CNI plugin tag; calico's pool and IP-in-IP mode. A fake curl serves
+/// a trimmed manifest of each.
+#[test]
+fn network_manifests_follow_the_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flannel = r#"  net-conf.json: |
+    {
+      "Network": "10.244.0.0/16",
+      "Backend": {
+        "Type": "vxlan"
+      }
+    }
+      initContainers:
+      - name: install-cni-plugin
+        image: docker.io/flannel/flannel-cni-plugin:v1.5.1-flannel2
+      containers:
+      - name: kube-flannel
+        image: docker.io/flannel/flannel:v0.25.7
+"#;
+    std::fs::write(tmp.path().join("flannel.yml"), flannel).unwrap();
+    let curl = format!(
+        "out=; while [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=$2; shift; done; cp {} \"$out\"",
+        tmp.path().join("flannel.yml").display()
+    );
+    let fakes = [("curl", curl.as_str())];
+    let f = tmp.path().join("net.yaml");
+    let script = |labels: String| {
+        format!(
+            "{labels}FLANNEL_VERSION=v0.25.7; COE_PODS_NETWORK_CIDR=10.100.0.0/16; flannel_manifest {0} && cat {0}",
+            f.display()
+        )
+    };
+    let (status, log, out) = run_all(
+        tmp.path(),
+        &fakes,
+        &script(labels(&[
+            ("flannel_backend", "host-gw"),
+            ("flannel_cni_tag", "v1.6.0-flannel1"),
+        ])),
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(out.contains("\"Network\": \"10.100.0.0/16\""), "{out}");
+    assert!(out.contains("\"Type\": \"host-gw\""), "{out}");
+    assert!(
+        out.contains("flannel-cni-plugin:v1.6.0-flannel1\n"),
+        "{out}"
+    );
+    assert!(out.contains("flannel/flannel:v0.25.7"), "{out}");
+    // unset: the manifest's own tag and backend
+    let (_, _, out) = run_all(tmp.path(), &fakes, &script(String::new()));
+    assert!(
+        out.contains("flannel-cni-plugin:v1.5.1-flannel2\n") && out.contains("\"Type\": \"vxlan\""),
+        "{out}"
+    );
+    // a manifest without the plugin image stops the script rather than ignore the label
+    std::fs::write(
+        tmp.path().join("flannel.yml"),
+        flannel.replace("flannel-cni-plugin", "other"),
+    )
+    .unwrap();
+    let (status, log, _) = run_all(
+        tmp.path(),
+        &fakes,
+        &script(labels(&[("flannel_cni_tag", "v1.6.0-flannel1")])),
+    );
+    assert_ne!(status, 0, "{log}");
+    assert!(log.contains("no flannel-cni-plugin image to pin"), "{log}");
+}
+
 /// The nodes get the scripts without their comment lines
 /// (`compile::shipped_script`). That is safe only while no heredoc has a
 /// line that starts with `#`, and the result must still parse.

@@ -404,3 +404,40 @@ k8s_join() {
   done
   die "could not join the cluster at $1"
 }
+
+# The network manifests the first master applies, fetched and adjusted to the
+# labels (here, with the rest of the library, so that tests can run them).
+
+# prefix_images FILE: point a manifest's images at container_infra_prefix
+prefix_images() {
+  local prefix
+  prefix=$(label container_infra_prefix)
+  [ -n "$prefix" ] || return 0
+  sed -E -i "s#^([[:space:]]*image:[[:space:]]*)[\"']?([^\"' ]*/)?([^/\"' ]+)[\"']?#\\1$prefix\\3#" "$1"
+}
+
+flannel_manifest() {
+  local f=$1 backend cni
+  coe_fetch "https://github.com/flannel-io/flannel/releases/download/$FLANNEL_VERSION/kube-flannel.yml" "$f" ||
+    coe_fetch "https://raw.githubusercontent.com/flannel-io/flannel/$FLANNEL_VERSION/Documentation/kube-flannel.yml" "$f"
+  backend=$(label flannel_backend vxlan)
+  [ "$backend" != udp ] || die "flannel_backend udp is gone from current flannel (vxlan, host-gw)"
+  sed -i -e "s#\"Network\": \"[^\"]*\"#\"Network\": \"$COE_PODS_NETWORK_CIDR\"#" \
+    -e "s#\"Type\": \"vxlan\"#\"Type\": \"$backend\"#" "$f"
+  cni=$(label flannel_cni_tag)
+  if [ -n "$cni" ]; then
+    grep -q 'flannel-cni-plugin:' "$f" || die "flannel $FLANNEL_VERSION's manifest has no flannel-cni-plugin image to pin to $cni"
+    sed -i -E "s#(flannel-cni-plugin:)[^\"' ]+#\\1$cni#" "$f"
+  fi
+}
+
+calico_manifest() {
+  local f=$1 ipip
+  coe_fetch "https://raw.githubusercontent.com/projectcalico/calico/$CALICO_VERSION/manifests/calico.yaml" "$f"
+  ipip=$(label calico_ipv4pool_ipip Off)
+  [ "$ipip" != Off ] || ipip=Never
+  # the pool CIDR ships commented out; the IP-in-IP mode follows its name
+  sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
+    -e "s|#   value: \"192.168.0.0/16\"|  value: \"$COE_PODS_NETWORK_CIDR\"|" "$f"
+  sed -i -e "/name: CALICO_IPV4POOL_IPIP/{n;s|value: \"[^\"]*\"|value: \"$ipip\"|;}" "$f"
+}

@@ -56,35 +56,6 @@ $(k8s_kubelet_config)
 EOF
 }
 
-# prefix_images FILE: point a manifest's images at container_infra_prefix
-prefix_images() {
-  local prefix
-  prefix=$(label container_infra_prefix)
-  [ -n "$prefix" ] || return 0
-  sed -E -i "s#^([[:space:]]*image:[[:space:]]*)[\"']?([^\"' ]*/)?([^/\"' ]+)[\"']?#\\1$prefix\\3#" "$1"
-}
-
-flannel_manifest() {
-  local f=$1 backend
-  coe_fetch "https://github.com/flannel-io/flannel/releases/download/$FLANNEL_VERSION/kube-flannel.yml" "$f" ||
-    coe_fetch "https://raw.githubusercontent.com/flannel-io/flannel/$FLANNEL_VERSION/Documentation/kube-flannel.yml" "$f"
-  backend=$(label flannel_backend vxlan)
-  [ "$backend" != udp ] || die "flannel_backend udp is gone from current flannel (vxlan, host-gw)"
-  sed -i -e "s#\"Network\": \"[^\"]*\"#\"Network\": \"$COE_PODS_NETWORK_CIDR\"#" \
-    -e "s#\"Type\": \"vxlan\"#\"Type\": \"$backend\"#" "$f"
-}
-
-calico_manifest() {
-  local f=$1 ipip
-  coe_fetch "https://raw.githubusercontent.com/projectcalico/calico/$CALICO_VERSION/manifests/calico.yaml" "$f"
-  ipip=$(label calico_ipv4pool_ipip Off)
-  [ "$ipip" != Off ] || ipip=Never
-  # the pool CIDR ships commented out; the IP-in-IP mode follows its name
-  sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
-    -e "s|#   value: \"192.168.0.0/16\"|  value: \"$COE_PODS_NETWORK_CIDR\"|" "$f"
-  sed -i -e "/name: CALICO_IPV4POOL_IPIP/{n;s|value: \"[^\"]*\"|value: \"$ipip\"|;}" "$f"
-}
-
 install_network() {
   local f=$COE_STATE/network.yaml
   case $COE_NETWORK_DRIVER in
