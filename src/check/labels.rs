@@ -414,9 +414,10 @@ pub fn check_value(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
         LabelType::CidrList => {
             let items: Vec<&str> = text.split(',').map(str::trim).collect();
             if items.iter().all(|i| i.is_empty()) {
-                return Some(invalid(e, "expected at least one CIDR".into()).with_help(
-                    "remove the label to leave the API open, or list the ranges that may reach it",
-                ));
+                return Some(
+                    invalid(e, "expected at least one CIDR".into())
+                        .with_help("list at least one range, or remove the label"),
+                );
             }
             for item in &items {
                 if let Err((why, _)) = network_cidr(item) {

@@ -83,6 +83,14 @@ impl Cloud {
         }
     }
 
+    /// Whether the API load balancer is neutron-lbaas: the block declares
+    /// lbaas and does not declare Octavia (saying nothing means Octavia).
+    pub fn uses_lbaas(&self) -> bool {
+        let octavia = self.fields.bool("octavia").map(|(b, _)| b);
+        let lbaas = self.fields.bool("lbaas").map(|(b, _)| b);
+        octavia != Some(true) && lbaas == Some(true)
+    }
+
     /// An image by name, or by ID when it matches an image's `id`.
     pub fn image(&self, name_or_id: &str) -> Option<&Resource> {
         find_resource(&self.images, name_or_id)

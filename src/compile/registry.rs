@@ -20,13 +20,10 @@ pub fn resource_registry(model: &Model, eff: &Effective) -> IndexMap<String, Str
             "network_private.yaml"
         },
     );
-    // Octavia when the cloud says so (or says nothing at all); neutron-lbaas
-    // when the cloud declares lbaas and does not declare Octavia.
-    let octavia = cloud.and_then(|c| c.fields.bool("octavia").map(|(b, _)| b));
-    let lbaas = cloud.and_then(|c| c.fields.bool("lbaas").map(|(b, _)| b));
+    // Octavia unless the cloud says neutron-lbaas (`Cloud::uses_lbaas`).
     let (lb, member) = if !eff.master_lb_enabled.value {
         ("lb_none.yaml", NONE)
-    } else if octavia != Some(true) && lbaas == Some(true) {
+    } else if cloud.is_some_and(|c| c.uses_lbaas()) {
         ("lb_lbaas.yaml", "pool_member_lbaas.yaml")
     } else {
         ("lb_octavia.yaml", "pool_member_octavia.yaml")

@@ -146,8 +146,6 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
     Ok(out)
 }
 
-/// The environment's parameters as Heat resolves them: parameter_defaults
-/// first, parameters over them.
 /// The `labels` parameter as a map: coe's `KEY=VALUE` lines, or the JSON
 /// object an earlier coe sent.
 pub fn labels_map(text: &str) -> Option<Value> {
@@ -161,6 +159,8 @@ pub fn labels_map(text: &str) -> Option<Value> {
     Some(Value::Object(map))
 }
 
+/// The environment's parameters as Heat resolves them: parameter_defaults
+/// first, parameters over them; the labels as a map.
 pub fn effective_params(env: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for key in ["parameter_defaults", "parameters"] {

@@ -250,6 +250,22 @@ fn system_pod_timing_reaches_kubeadm_as_patches() {
         patch.ends_with("livenessProbe:\n        timeoutSeconds: 9\n"),
         "{patch}"
     );
+    // integers as the check accepts them: leading zeros, a sign, spaces
+    std::fs::remove_dir_all(&dir).unwrap();
+    let written = labels(&[
+        ("system_pods_initial_delay", " 08"),
+        ("system_pods_timeout", "+5"),
+    ]) + &format!("K8S_PATCHES={}; ", dir.display());
+    let (status, out) = run_stdout(
+        tmp.path(),
+        &format!("{written}k8s_probe_patches \"$K8S_PATCHES\""),
+    );
+    assert_eq!(status, 0, "{out}");
+    let patch = std::fs::read_to_string(dir.join("kube-scheduler+strategic.yaml")).unwrap();
+    assert!(
+        patch.ends_with("initialDelaySeconds: 8\n        timeoutSeconds: 5\n"),
+        "{patch}"
+    );
     // unset: nothing at all
     std::fs::remove_dir_all(&dir).unwrap();
     let (_, none) = run_stdout(
@@ -312,6 +328,13 @@ fn network_manifests_follow_the_labels() {
         "{out}"
     );
     assert!(out.contains("flannel/flannel:v0.25.7"), "{out}");
+    // a tag is taken literally, whatever sed would make of it
+    let (_, _, out) = run_all(
+        tmp.path(),
+        &fakes,
+        &script(labels(&[("flannel_cni_tag", "v1.6.0&x#y\\1")])),
+    );
+    assert!(out.contains("flannel-cni-plugin:v1.6.0&x#y\\1\n"), "{out}");
     // unset: the manifest's own tag and backend
     let (_, _, out) = run_all(tmp.path(), &fakes, &script(String::new()));
     assert!(

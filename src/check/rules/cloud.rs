@@ -167,12 +167,8 @@ fn check_allowed_cidrs(model: &Model, eff: &Effective, diags: &mut Vec<Diagnosti
         return;
     };
     let cloud = eff.cloud.map(|c| &model.clouds[c]);
-    let octavia = cloud.and_then(|c| c.fields.bool("octavia").map(|(b, _)| b));
-    let lbaas = cloud.and_then(|c| c.fields.bool("lbaas").map(|(b, _)| b));
     if eff.master_lb_enabled.value
-        && octavia != Some(true)
-        && lbaas == Some(true)
-        && let Some(cloud) = cloud
+        && let Some(cloud) = cloud.filter(|c| c.uses_lbaas())
     {
         diags.push(
             Diagnostic::new(

@@ -281,12 +281,16 @@ k8s_probe_patches() {
   delay=$(label system_pods_initial_delay)
   timeout=$(label system_pods_timeout)
   [ -n "$delay$timeout" ] || return 0
+  # the check accepted integers as written (" 08", "+5"): base 10, no sign
+  delay=${delay//[[:space:]]/} timeout=${timeout//[[:space:]]/}
+  [ -z "$delay" ] || delay=$((10#${delay#+}))
+  [ -z "$timeout" ] || timeout=$((10#${timeout#+}))
   mkdir -p "$1"
   for pod in kube-apiserver kube-controller-manager kube-scheduler etcd; do
     {
       printf 'spec:\n  containers:\n    - name: %s\n      livenessProbe:\n' "$pod"
-      [ -z "$delay" ] || printf '        initialDelaySeconds: %d\n' "$delay"
-      [ -z "$timeout" ] || printf '        timeoutSeconds: %d\n' "$timeout"
+      [ -z "$delay" ] || printf '        initialDelaySeconds: %s\n' "$delay"
+      [ -z "$timeout" ] || printf '        timeoutSeconds: %s\n' "$timeout"
     } >"$1/$pod+strategic.yaml"
   done
   printf 'patches:\n  directory: %s\n' "$(yaml_str "$1")"
@@ -427,7 +431,8 @@ flannel_manifest() {
   cni=$(label flannel_cni_tag)
   if [ -n "$cni" ]; then
     grep -q 'flannel-cni-plugin:' "$f" || die "flannel $FLANNEL_VERSION's manifest has no flannel-cni-plugin image to pin to $cni"
-    sed -i -E "s#(flannel-cni-plugin:)[^\"' ]+#\\1$cni#" "$f"
+    # the tag goes into sed's replacement literally
+    sed -i -E "s#(flannel-cni-plugin:)[^\"' ]+#\\1$(printf '%s' "$cni" | sed 's/[\\#&]/\\&/g')#" "$f"
   fi
 }
 
