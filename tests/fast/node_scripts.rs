@@ -335,6 +335,22 @@ fn network_manifests_follow_the_labels() {
         &script(labels(&[("flannel_cni_tag", "v1.6.0&x#y\\1")])),
     );
     assert!(out.contains("flannel-cni-plugin:v1.6.0&x#y\\1\n"), "{out}");
+    // container_infra_prefix moves every image, also taken literally
+    let (_, _, out) = run_all(
+        tmp.path(),
+        &fakes,
+        &script(labels(&[(
+            "container_infra_prefix",
+            "reg.example.com/a&b/",
+        )]))
+        .replace(" && cat", " && prefix_images $f && cat")
+        .replace("$f", &f.display().to_string()),
+    );
+    assert!(
+        out.contains("image: reg.example.com/a&b/flannel-cni-plugin:v1.5.1-flannel2\n")
+            && out.contains("image: reg.example.com/a&b/flannel:v0.25.7\n"),
+        "{out}"
+    );
     // unset: the manifest's own tag and backend
     let (_, _, out) = run_all(tmp.path(), &fakes, &script(String::new()));
     assert!(

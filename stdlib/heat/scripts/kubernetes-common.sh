@@ -412,12 +412,16 @@ k8s_join() {
 # The network manifests the first master applies, fetched and adjusted to the
 # labels (here, with the rest of the library, so that tests can run them).
 
+# sed_literal TEXT: TEXT for the replacement of a `s#...#...#` command,
+# taken literally (no `&`, `\1` or early `#`)
+sed_literal() { printf '%s' "$1" | sed 's/[\\#&]/\\&/g'; }
+
 # prefix_images FILE: point a manifest's images at container_infra_prefix
 prefix_images() {
   local prefix
   prefix=$(label container_infra_prefix)
   [ -n "$prefix" ] || return 0
-  sed -E -i "s#^([[:space:]]*image:[[:space:]]*)[\"']?([^\"' ]*/)?([^/\"' ]+)[\"']?#\\1$prefix\\3#" "$1"
+  sed -E -i "s#^([[:space:]]*image:[[:space:]]*)[\"']?([^\"' ]*/)?([^/\"' ]+)[\"']?#\\1$(sed_literal "$prefix")\\3#" "$1"
 }
 
 flannel_manifest() {
@@ -431,8 +435,7 @@ flannel_manifest() {
   cni=$(label flannel_cni_tag)
   if [ -n "$cni" ]; then
     grep -q 'flannel-cni-plugin:' "$f" || die "flannel $FLANNEL_VERSION's manifest has no flannel-cni-plugin image to pin to $cni"
-    # the tag goes into sed's replacement literally
-    sed -i -E "s#(flannel-cni-plugin:)[^\"' ]+#\\1$(printf '%s' "$cni" | sed 's/[\\#&]/\\&/g')#" "$f"
+    sed -i -E "s#(flannel-cni-plugin:)[^\"' ]+#\\1$(sed_literal "$cni")#" "$f"
   fi
 }
 
