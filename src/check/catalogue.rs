@@ -1,6 +1,7 @@
 //! The rule tables the checker is generic over: COEs, drivers and labels, read
 //! from `coe`, `driver` and `label` blocks (the stdlib's and any vendor's).
 
+use super::config_fields::{ConfigField, FieldKind};
 use super::eval::Constants;
 use super::schema::Schemas;
 use super::value::{Val, Value};
@@ -92,6 +93,9 @@ pub struct LabelInfo {
     /// The value is command-line flags; these are the ones kubeadm sets
     /// itself, which the label may not override. `None`: not flags.
     pub owned_flags: Option<Vec<String>>,
+    /// For a component configured by a file rather than flags: the flags
+    /// the label accepts, each with the field it sets (`None`: any flag).
+    pub config_fields: Option<IndexMap<String, ConfigField>>,
 }
 
 impl LabelInfo {
@@ -222,6 +226,9 @@ impl Catalogue {
             supported: r.strings("supported"),
             min_version: r.string("min_version"),
             owned_flags: r.has("flags").then(|| r.words("flags")),
+            config_fields: r
+                .has("config_fields")
+                .then(|| r.config_fields("config_fields")),
         };
         // Every label says what it does, or why coe does not act on it.
         if info.effect.is_none() == info.unimplemented.is_none() {
@@ -393,6 +400,71 @@ impl<'a, 'c, 'd> Reader<'a, 'c, 'd> {
             match (&item.value, want_word) {
                 (Value::Member(m), true) | (Value::Str(m), false) => out.push(m.clone()),
                 _ => self.wrong(item, if want_word { "a bare word" } else { "a string" }),
+            }
+        }
+        out
+    }
+
+    /// `{ "flag" = ["field.path", type] }`, where the type is a word
+    /// ([`FieldKind::named`]) or a list of the values allowed; `int` may be
+    /// followed by its bounds: `["oomScoreAdj", int, -1000, 1000]`.
+    fn config_fields(&mut self, key: &str) -> IndexMap<String, ConfigField> {
+        let mut out = IndexMap::new();
+        let Some(v) = self.take(key) else {
+            return out;
+        };
+        let Value::Map(entries) = &v.value else {
+            self.wrong(&v, "a map of flag = [\"field.path\", type]");
+            return out;
+        };
+        for (flag, _, entry) in entries {
+            let field = match &entry.value {
+                Value::List(pair) if pair.len() == 4 => match (
+                    &pair[0].value,
+                    &pair[1].value,
+                    &pair[2].value,
+                    &pair[3].value,
+                ) {
+                    (Value::Str(path), Value::Member(int), Value::Int(min), Value::Int(max))
+                        if int == "int" && min <= max =>
+                    {
+                        Some(ConfigField {
+                            path: path.clone(),
+                            kind: FieldKind::Int(*min, *max),
+                        })
+                    }
+                    _ => None,
+                },
+                Value::List(pair) if pair.len() == 2 => match (&pair[0].value, &pair[1].value) {
+                    (Value::Str(path), Value::Member(word)) => {
+                        FieldKind::named(word).map(|kind| ConfigField {
+                            path: path.clone(),
+                            kind,
+                        })
+                    }
+                    (Value::Str(path), Value::List(words)) => words
+                        .iter()
+                        .map(|w| match &w.value {
+                            Value::Member(m) | Value::Str(m) => Some(m.clone()),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()
+                        .map(|ws| ConfigField {
+                            path: path.clone(),
+                            kind: FieldKind::OneOf(ws),
+                        }),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match field {
+                Some(f) => {
+                    out.insert(flag.clone(), f);
+                }
+                None => self.wrong(
+                    entry,
+                    "[\"field.path\", type] (string, int, float, bool, duration, list, cidrs, gates, a list of values, or int with bounds)",
+                ),
             }
         }
         out

@@ -2,10 +2,12 @@
 //! catalogue.
 
 use super::catalogue::{Catalogue, LabelInfo, LabelType};
+use super::config_fields::ConfigField;
 use super::model::{Cluster, LabelEntry, Origin, Template};
 use super::types::{cidr_mask, is_word, parse_cidr};
 use super::value::{Value, quote};
 use crate::diag::{Code, Diagnostic, Severity, did_you_mean};
+use indexmap::IndexMap;
 use std::net::Ipv4Addr;
 
 /// The cluster's effective labels. As in Magnum 11+: no cluster labels means
@@ -307,7 +309,7 @@ fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
         ));
     }
     if let Some(owned) = &info.owned_flags
-        && let Some(d) = check_flags(e, owned)
+        && let Some(d) = check_flags(e, owned, info.config_fields.as_ref())
     {
         return Some(d);
     }
@@ -325,13 +327,20 @@ fn check_supported(info: &LabelInfo, e: &LabelEntry) -> Option<Diagnostic> {
 
 /// Flags for a component: `--name=value` tokens separated by spaces, with
 /// no quotes or backslashes in the value (the nodes write them into
-/// kubeadm's YAML), and none of the flags kubeadm sets itself.
-fn check_flags(e: &LabelEntry, owned: &[String]) -> Option<Diagnostic> {
+/// kubeadm's YAML), and none of the flags kubeadm sets itself. A component
+/// configured by a file takes only the flags its `fields` map, once each,
+/// with values of the field's type.
+fn check_flags(
+    e: &LabelEntry,
+    owned: &[String],
+    fields: Option<&IndexMap<String, ConfigField>>,
+) -> Option<Diagnostic> {
     let bad = |why: String, help: &str| {
         Diagnostic::new(Code(412), e.value.span, format!("label `{}`: {why}", e.key))
             .with_label("invalid flags")
             .with_help(help.to_string())
     };
+    let mut seen = std::collections::HashSet::new();
     for token in e.text.split_whitespace() {
         let Some((name, value)) = token.strip_prefix("--").and_then(|t| t.split_once('=')) else {
             return Some(bad(
@@ -353,6 +362,35 @@ fn check_flags(e: &LabelEntry, owned: &[String]) -> Option<Diagnostic> {
             return Some(bad(
                 format!("`--{name}` is set by kubeadm from the cluster's own settings"),
                 "leave it out: coe's templates set it, and a second value would fight them",
+            ));
+        }
+        let Some(fields) = fields else { continue };
+        let Some(field) = fields.get(name) else {
+            let known = fields.keys().map(|k| format!("--{k}")).collect::<Vec<_>>();
+            let mut help = format!("the flags coe maps: {}", known.join(", "));
+            if let Some(best) = did_you_mean(name, fields.keys().map(String::as_str)) {
+                help = format!("did you mean `--{best}`? {help}");
+            }
+            return Some(bad(
+                format!(
+                    "`--{name}` is not a flag coe can write as a configuration field (the component reads a file, not flags)"
+                ),
+                &help,
+            ));
+        };
+        if let Err(why) = field.kind.parse(value) {
+            return Some(bad(
+                format!("`--{name}={value}`: {why}"),
+                &format!(
+                    "`--{name}` sets the field `{}`; give it a value of that type",
+                    field.path
+                ),
+            ));
+        }
+        if !seen.insert(name) {
+            return Some(bad(
+                format!("`--{name}` is given twice"),
+                "give each flag once: it sets one field",
             ));
         }
     }

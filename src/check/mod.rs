@@ -4,6 +4,7 @@
 mod boot;
 mod build;
 pub mod catalogue;
+pub mod config_fields;
 mod eval;
 mod labels;
 pub mod model;

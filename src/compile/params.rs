@@ -2,6 +2,7 @@
 //! each with the span of the `.coe` value it came from.
 
 use crate::check::catalogue::{Catalogue, DriverInfo};
+use crate::check::config_fields::{self, ConfigField};
 use crate::check::model::{Cluster, Effective, Model, Store, find_resource};
 use crate::source::Span;
 use indexmap::IndexMap;
@@ -292,6 +293,18 @@ pub fn parameters(
             Some(l.value.span),
         );
     }
+    // kube-proxy reads a KubeProxyConfiguration, not flags: its label's
+    // flags become that document's fields, typed by the catalogue's table
+    // (the check refused any flag or value outside it).
+    if let Some(l) = eff.label("kubeproxy_options")
+        && let Some(doc) = catalogue
+            .labels
+            .get("kubeproxy_options")
+            .and_then(|i| i.config_fields.as_ref())
+            .and_then(|fields| config_document(&l.text, fields))
+    {
+        p.set("kube_proxy_config", s(&doc), Some(l.value.span));
+    }
     if let Some(l) = eff.label("availability_zone") {
         p.set("availability_zone", s(&l.text), Some(l.value.span));
     }
@@ -396,4 +409,29 @@ pub fn api_port(coe: &str, tls_disabled: bool) -> i64 {
         ("mesos", _) => 5050,
         _ => 443,
     }
+}
+
+/// A flags label as a one-line JSON KubeProxyConfiguration (JSON is YAML, so
+/// kubeadm reads it as one document of its config file); `None` when the
+/// label sets no field.
+fn config_document(flags: &str, fields: &IndexMap<String, ConfigField>) -> Option<String> {
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "apiVersion".into(),
+        "kubeproxy.config.k8s.io/v1alpha1".into(),
+    );
+    doc.insert("kind".into(), "KubeProxyConfiguration".into());
+    let mut any = false;
+    for token in flags.split_whitespace() {
+        let Some((name, value)) = token.strip_prefix("--").and_then(|t| t.split_once('=')) else {
+            continue;
+        };
+        if let Some(field) = fields.get(name)
+            && let Ok(v) = field.kind.parse(value)
+        {
+            config_fields::insert_at(&mut doc, &field.path, v);
+            any = true;
+        }
+    }
+    any.then(|| serde_json::Value::Object(doc).to_string())
 }

@@ -459,3 +459,46 @@ fn allowed_cidrs_take_the_cluster_subnet_along() {
     );
     assert_eq!(cidrs(&open, &cloud), Value::Null);
 }
+
+/// kubeproxy_options: each flag becomes its KubeProxyConfiguration field,
+/// typed by the catalogue's table, as one line of JSON for master 0.
+#[test]
+fn kube_proxy_flags_become_its_configuration() {
+    let base =
+        std::fs::read_to_string(root().join("examples/ha-fedora-coreos/clusters.coe")).unwrap();
+    let cloud =
+        std::fs::read_to_string(root().join("examples/ha-fedora-coreos/cloud.coe")).unwrap();
+    let config = |flags: Option<&str>| {
+        let line = "    kubeproxy_options       = \"--proxy-mode=ipvs\"\n";
+        assert!(base.contains(line));
+        let clusters = match flags {
+            Some(f) => base.replace(line, &format!("    kubeproxy_options = \"{f}\"\n")),
+            None => base.replace(line, ""),
+        };
+        let bundles = build_text("proxy.coe", &format!("{cloud}\n{clusters}")).unwrap();
+        let b = bundles.iter().find(|b| b.cluster == "prod-eu2").unwrap();
+        b.environment_json()["parameters"]["kube_proxy_config"].clone()
+    };
+    let text = config(Some(
+        "--proxy-mode=ipvs --ipvs-scheduler=wrr --ipvs-strict-arp=true --conntrack-max-per-core=0 \
+         --conntrack-tcp-timeout-established=12h --nodeport-addresses=10.0.0.0/8,192.168.0.0/16 \
+         --feature-gates=A=true,B=false --kube-api-qps=7.5",
+    ));
+    let doc: Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+            "kind": "KubeProxyConfiguration",
+            "mode": "ipvs",
+            "ipvs": {"scheduler": "wrr", "strictARP": true},
+            "conntrack": {"maxPerCore": 0, "tcpEstablishedTimeout": "12h"},
+            "nodePortAddresses": ["10.0.0.0/8", "192.168.0.0/16"],
+            "featureGates": {"A": true, "B": false},
+            "clientConnection": {"qps": 7.5},
+        })
+    );
+    assert!(!text.as_str().unwrap().contains('\n'));
+    // Unset: not sent, and kubeadm's own configuration stands.
+    assert_eq!(config(None), Value::Null);
+}

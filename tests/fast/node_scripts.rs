@@ -195,7 +195,24 @@ fn component_flags_from_labels_reach_kubeadms_configuration() {
         tmp.path(),
         "COE_LABELS=''; k8s_component_args scheduler \"\"",
     );
-    assert_eq!(none, "");
+    assert_eq!(none, ""); // kube-proxy's document, as the compiler wrote it; unset, none
+    let doc = r#"{"apiVersion":"kubeproxy.config.k8s.io/v1alpha1","kind":"KubeProxyConfiguration","mode":"ipvs"}"#;
+    let (_, proxy) = run_stdout(
+        tmp.path(),
+        &format!("COE_KUBE_PROXY_CONFIG='{doc}'; k8s_kube_proxy_config"),
+    );
+    assert_eq!(proxy, format!("---\n{doc}\n"));
+    let (status, none) = run_stdout(
+        tmp.path(),
+        "unset COE_KUBE_PROXY_CONFIG; k8s_kube_proxy_config",
+    );
+    assert_eq!((status, none.as_str()), (0, ""));
+    let master =
+        std::fs::read_to_string(root().join("stdlib/heat/scripts/kubernetes-master.sh")).unwrap();
+    assert!(
+        master.contains("$(k8s_kube_proxy_config)\nEOF"),
+        "kubeadm init's configuration ends with kube-proxy's"
+    );
 }
 
 /// system_pods_initial_delay and system_pods_timeout become kubeadm
@@ -470,4 +487,49 @@ fn the_node_librarys_helpers_read_what_the_compiler_writes() {
     }
     let (status, _) = run_stdout(tmp.path(), "retry 2 0 false");
     assert_eq!(status, 1, "retry gives up");
+}
+
+/// kube-proxy's IPVS mode loads the IPVS modules (its scheduler's among
+/// them) now and at every boot, and fails loudly when one will not load;
+/// any other mode loads nothing.
+#[test]
+fn ipvs_mode_loads_its_kernel_modules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("modules/coe-ipvs.conf");
+    let script = |flags: &str| {
+        format!(
+            "{}K8S_MODULES_LOAD={}; k8s_ipvs_modules",
+            labels(&[("kubeproxy_options", flags)]),
+            conf.display()
+        )
+    };
+    let (status, log) = run(
+        tmp.path(),
+        &[("modprobe", "")],
+        &script("--ipvs-scheduler=wrr --proxy-mode=ipvs"),
+    );
+    assert_eq!(status, 0, "{log}");
+    assert_eq!(
+        log,
+        "modprobe ip_vs\nmodprobe ip_vs_wrr\nmodprobe nf_conntrack\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "ip_vs\nip_vs_wrr\nnf_conntrack\n"
+    );
+    std::fs::remove_file(&conf).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("modprobe", "[ \"$1\" != ip_vs_rr ]")],
+        &script("--proxy-mode=ipvs"),
+    );
+    assert_ne!(status, 0, "{log}");
+    std::fs::remove_file(&conf).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("modprobe", "")],
+        &script("--proxy-mode=iptables"),
+    );
+    assert_eq!((status, log.as_str()), (0, ""));
+    assert!(!conf.exists());
 }

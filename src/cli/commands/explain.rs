@@ -120,5 +120,24 @@ fn describe(catalogue: &Catalogue, info: &LabelInfo) -> String {
             )),
         }
     }
+    if let Some(owned) = info.owned_flags.as_ref().filter(|o| !o.is_empty()) {
+        let list: Vec<String> = owned.iter().map(|f| format!("--{f}")).collect();
+        out.push_str(&format!(
+            "\nFlags kubeadm sets itself, which the label may not: {}.\n",
+            list.join(", ")
+        ));
+    }
+    if let Some(fields) = &info.config_fields {
+        out.push_str("\nThe flags it takes, and the configuration field each sets:\n");
+        let width = fields.keys().map(|f| f.len() + 2).max().unwrap_or(0);
+        for (flag, field) in fields {
+            out.push_str(&format!(
+                "  {:<width$}  {}: {}\n",
+                format!("--{flag}"),
+                field.path,
+                field.kind.describe()
+            ));
+        }
+    }
     out
 }

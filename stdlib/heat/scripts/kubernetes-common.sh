@@ -7,6 +7,8 @@ COE_CRI_SOCKET=unix:///run/containerd/containerd.sock
 K8S_PKI=/etc/kubernetes/pki
 # kubeadm patches of the control plane's pods (k8s_probe_patches)
 K8S_PATCHES=/etc/kubernetes/coe-patches
+# modules to load at boot (a variable so that tests can point elsewhere)
+K8S_MODULES_LOAD=/etc/modules-load.d/coe-ipvs.conf
 
 # ver_ge A B: whether version A >= B (leading "v" ignored)
 ver_ge() {
@@ -174,11 +176,32 @@ EOF
   systemctl enable --now coe-metadata-guard.service
 }
 
+# k8s_ipvs_modules: in IPVS mode (kubeproxy_options --proxy-mode=ipvs),
+# kube-proxy needs the IPVS modules, its scheduler's among them, loaded now
+# and at every boot; it does not load them itself.
+k8s_ipvs_modules() {
+  local words w mode='' sched=rr m
+  read -ra words <<<"$(label kubeproxy_options)"
+  for w in "${words[@]}"; do
+    case $w in
+      --proxy-mode=*) mode=${w#*=} ;;
+      --ipvs-scheduler=*) sched=${w#*=} ;;
+    esac
+  done
+  [ "$mode" = ipvs ] || return 0
+  mkdir -p "$(dirname "$K8S_MODULES_LOAD")"
+  printf '%s\n' ip_vs "ip_vs_$sched" nf_conntrack >"$K8S_MODULES_LOAD"
+  for m in ip_vs "ip_vs_$sched" nf_conntrack; do
+    modprobe "$m" || die "kube-proxy's IPVS mode needs the kernel module $m, which does not load"
+  done
+}
+
 # Everything a node needs before kubeadm runs.
 k8s_prepare_node() {
   k8s_versions
   k8s_selinux
   coe_kernel_setup
+  k8s_ipvs_modules
   k8s_block_metadata
   k8s_install_binaries
   k8s_containerd
@@ -254,6 +277,13 @@ kind: KubeletConfiguration
 cgroupDriver: systemd
 volumePluginDir: /var/lib/kubelet/volumeplugins
 EOF
+}
+
+# kube-proxy's configuration document (kubeproxy_options, written by coe as
+# one line of JSON); unset, kubeadm's own. kubeadm hands it to every node.
+k8s_kube_proxy_config() {
+  [ -n "${COE_KUBE_PROXY_CONFIG:-}" ] || return 0
+  printf -- '---\n%s\n' "$COE_KUBE_PROXY_CONFIG"
 }
 
 # yaml_str TEXT: TEXT as a double-quoted YAML string

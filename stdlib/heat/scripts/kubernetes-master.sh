@@ -53,6 +53,7 @@ $(k8s_api_server_args)
 $(k8s_component_args controllerManager "$(label kubecontroller_options)" flex-volume-plugin-dir=/var/lib/kubelet/volumeplugins "node-cidr-mask-size=$(label flannel_network_subnetlen 24)")
 $(k8s_component_args scheduler "$(label kubescheduler_options)")
 $(k8s_kubelet_config)
+$(k8s_kube_proxy_config)
 EOF
 }
 
