@@ -21,6 +21,9 @@ pub struct CoeInfo {
     pub server_types: Vec<String>,
     pub storage_drivers: Vec<String>,
     pub status: String,
+    /// Template attributes coe accepts for this COE but does not act on,
+    /// with the reason.
+    pub unimplemented: IndexMap<String, String>,
 }
 
 impl CoeInfo {
@@ -156,6 +159,7 @@ impl Catalogue {
             server_types: r.words("server_types"),
             storage_drivers: r.words("storage_drivers"),
             status: r.word("status").unwrap_or_else(|| "current".into()),
+            unimplemented: r.string_map("unimplemented"),
         };
         r.finish();
         self.coes.insert(info.name.clone(), info);
@@ -262,6 +266,18 @@ impl Catalogue {
                         .with_label("bad default")
                         .with_help("list the default in both `network_drivers` and `allowed_network_drivers`"),
                 );
+            }
+        }
+        // What a COE leaves unimplemented must be a template attribute.
+        if let Some(template) = self.schemas.get("template") {
+            for c in self.coes.values() {
+                for attr in c.unimplemented.keys() {
+                    if !template.attributes.contains_key(attr) {
+                        let known: Vec<&str> =
+                            template.attributes.keys().map(String::as_str).collect();
+                        diags.push(unknown_name(c.span, "template attribute", attr, &known));
+                    }
+                }
             }
         }
         let drivers: Vec<&str> = self.drivers.keys().map(String::as_str).collect();
@@ -465,6 +481,27 @@ impl<'a, 'c, 'd> Reader<'a, 'c, 'd> {
                     entry,
                     "[\"field.path\", type] (string, int, float, bool, duration, list, cidrs, gates, a list of values, or int with bounds)",
                 ),
+            }
+        }
+        out
+    }
+
+    /// `{ key = "text" }`.
+    fn string_map(&mut self, key: &str) -> IndexMap<String, String> {
+        let mut out = IndexMap::new();
+        let Some(v) = self.take(key) else {
+            return out;
+        };
+        let Value::Map(entries) = &v.value else {
+            self.wrong(&v, "a map of strings");
+            return out;
+        };
+        for (k, _, entry) in entries {
+            match &entry.value {
+                Value::Str(text) => {
+                    out.insert(k.clone(), text.clone());
+                }
+                _ => self.wrong(entry, "a string"),
             }
         }
         out

@@ -77,6 +77,7 @@ codes! {
     310 "COE0310" "even-master-count" Error "an even number of masters, which gives etcd no extra fault tolerance";
     312 "COE0312" "unsupported-storage-driver" Error "a docker storage driver the chosen driver cannot use";
     314 "COE0314" "cinder-without-cloud-provider" Error "the cinder volume driver with the OpenStack cloud provider switched off";
+    315 "COE0315" "attribute-not-implemented" Warning "a template attribute coe accepts but does not act on for this COE";
     // labels
     401 "COE0401" "unknown-label" Warning "a label key no driver reads";
     402 "COE0402" "invalid-label-value" Error "a label value of the wrong type or outside its allowed values";

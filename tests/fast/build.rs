@@ -439,8 +439,8 @@ fn allowed_cidrs_take_the_cluster_subnet_along() {
     // An existing subnet: its range from the cloud block.
     let existing = edit(
         &base,
-        "  floating_ip_enabled   = false\n",
-        "  floating_ip_enabled   = false\n  fixed_network         = \"lan\"\n  fixed_subnet          = \"lan-v4\"\n",
+        "  floating_ip_enabled = false\n",
+        "  floating_ip_enabled = false\n  fixed_network = \"lan\"\n  fixed_subnet = \"lan-v4\"\n",
     );
     let lan = edit(
         &cloud,

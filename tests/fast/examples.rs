@@ -25,10 +25,12 @@ fn the_seed_deployment_fails_with_the_three_field_failures() {
         ["COE0308", "COE0506", "COE0507"],
         "{diags:#?}"
     );
-    // Its boot labels are reported with the typed form, and its cluster labels drop the template's.
+    // Its boot labels are reported with the typed form, its cluster labels
+    // drop the template's, and volume_driver and docker_storage_driver do
+    // nothing on coe's Kubernetes nodes.
     assert_eq!(
         codes(&diags, Severity::Warning),
-        ["COE0405", "COE0406"],
+        ["COE0315", "COE0315", "COE0405", "COE0406"],
         "{diags:#?}"
     );
     for d in diags.iter().filter(|d| d.is_error()) {

@@ -57,6 +57,36 @@ fn strictness(options: &Options) -> labels::Strictness {
     }
 }
 
+/// Attributes the template writes that the COE's table says coe does not
+/// act on (`unimplemented` in stdlib/coes.coe). A value already refused
+/// gets its error alone.
+fn unimplemented_attributes(coe: &CoeInfo, f: &Fields, diags: &mut Vec<Diagnostic>) {
+    for (attr, why) in &coe.unimplemented {
+        let Some(v) = f.explicit(attr) else { continue };
+        if diags
+            .iter()
+            .any(|d| d.is_error() && d.primary.span == v.span)
+        {
+            continue;
+        }
+        let value = v.value.to_label_text().unwrap_or_default();
+        diags.push(
+            Diagnostic::new(
+                Code(315),
+                v.span,
+                format!(
+                    "`{attr} = {value}` is accepted but coe does not act on it for `{}`",
+                    coe.name
+                ),
+            )
+            .with_label("no effect in the built cluster")
+            .with_help(format!(
+                "{why}; remove `{attr}`, or keep it on purpose and know it does nothing"
+            )),
+        );
+    }
+}
+
 /// Labels written in this block itself (not brought in by a label set).
 fn own_labels(labels: &[crate::check::model::LabelEntry]) -> Vec<crate::check::model::LabelEntry> {
     labels
@@ -191,6 +221,7 @@ fn check_template<'c>(
             check_devicemapper(f, span, diags);
         }
     }
+    unimplemented_attributes(coe, f, diags);
     if !server_ok {
         return None;
     }
