@@ -17,7 +17,6 @@ backend.init_backend(backend.BackendType.THREADING)
 import os  # noqa: E402
 import signal  # noqa: E402
 import socketserver  # noqa: E402
-import sqlite3  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -25,8 +24,6 @@ from wsgiref import simple_server  # noqa: E402
 
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
-import sqlalchemy  # noqa: E402
-from sqlalchemy import event  # noqa: E402
 
 CONF = cfg.CONF
 CONF.register_opts(
@@ -40,34 +37,13 @@ LOG = logging.getLogger("heat-all")
 HTTP_LOG = logging.getLogger("heat-all.http")
 
 
-# ---- SQLite: Heat is written for MySQL; these make it safe on SQLite.
-# Class-level listeners apply to the engine oslo.db creates later and run
-# before oslo.db's own per-engine ones.
+# ---- SQLite: Heat is written for MySQL; harness/sqlite_safe.py makes it
+# safe on SQLite (WAL, busy timeout, BEGIN IMMEDIATE, foreign keys).
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import sqlite_safe  # noqa: E402
 
-@event.listens_for(sqlalchemy.engine.Engine, "connect")
-def _sqlite_pragmas(dbapi_con, _record):
-    if not isinstance(dbapi_con, sqlite3.Connection):
-        return
-    cur = dbapi_con.cursor()
-    # WAL lets readers run beside the one writer; the busy timeout makes
-    # writers queue instead of failing at once.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=60000")
-    # InnoDB enforces foreign keys; [database] sqlite_fk is ignored by Heat.
-    if os.environ.get("HEAT_SQLITE_FK", "1") != "0":
-        cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-@event.listens_for(sqlalchemy.engine.Engine, "begin")
-def _sqlite_begin_immediate(conn):
-    # A deferred BEGIN lets two read-then-write transactions deadlock, and
-    # SQLite then fails at once ("database is locked") without waiting.
-    # oslo.db's own begin listener sees the key and does nothing.
-    if conn.dialect.name == "sqlite" and "in_transaction" not in conn.info:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        conn.info["in_transaction"] = True
+sqlite_safe.install(foreign_keys=os.environ.get("HEAT_SQLITE_FK", "1") != "0")
 
 
 # ---- optional speed patch

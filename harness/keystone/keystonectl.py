@@ -128,6 +128,7 @@ def start_keystone():
     KS_HOME.mkdir(parents=True, exist_ok=True)
     h.render(HERE / "keystone.conf.in", KS_HOME / "keystone.conf", {"KS_HOME": KS_HOME})
     shutil.copyfile(HERE / "keystone_wsgi.py", KS_HOME / "keystone_wsgi.py")
+    shutil.copyfile(HERE.parent / "sqlite_safe.py", KS_HOME / "sqlite_safe.py")
     bootstrap()
     log_file = KS_HOME / "keystone.log"
     if log_file.exists():

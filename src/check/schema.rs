@@ -142,7 +142,8 @@ impl Schemas {
         let schema = self.get(kind).expect("caller checked the kind");
         let mut fields = Fields::default();
         match (schema.name, &block.name) {
-            (NameRule::Required, None) => diags.push(
+            // a syntax error may have taken the name: that error says enough
+            (NameRule::Required, None) if !block.recovered => diags.push(
                 Diagnostic::new(
                     Code(106),
                     block.kind.span,
@@ -246,7 +247,8 @@ impl Schemas {
             if fields.attr_spans.contains_key(&attr.name) {
                 continue;
             }
-            if attr.required {
+            // a syntax error may have taken it: that error says enough
+            if attr.required && !block.recovered {
                 diags.push(
                     Diagnostic::new(
                         Code(105),

@@ -54,6 +54,9 @@ pub struct Block {
     pub name: Option<StrLit>,
     pub body: Vec<BodyItem>,
     pub span: Span,
+    /// A syntax error inside it left something out: what the block lacks
+    /// may be missing from the text or only from this tree.
+    pub recovered: bool,
 }
 
 impl Block {

@@ -1,17 +1,62 @@
-//! Source text → spanned AST. Knows nothing of clusters, drivers or Heat.
+//! Source text → lossless syntax tree → spanned AST. Knows nothing of
+//! clusters, drivers or Heat.
+//!
+//! `lexer` cuts the text into tokens, `parser` builds the rowan tree around
+//! them (recovering from every error), `lower` reads the AST out of it, and
+//! `literal` gives numbers, units and escapes their values. `reference` is
+//! the pest grammar, kept as the language's reference and held to agreement
+//! with the parser by tests.
 
 pub mod ast;
-mod errors;
 mod grammar;
+pub mod kind;
+mod lexer;
+mod literal;
+mod lower;
 mod parser;
-mod scan;
+pub mod reference;
 
-pub use errors::rule_name;
-pub use parser::{Parse, parse, parse_duration};
+pub use literal::parse_duration;
+pub use reference::pest_only;
 
-/// Runs only the pest grammar over `text`, building no tree: the baseline the
-/// benchmark compares the whole front end against.
-pub fn pest_only(text: &str) -> bool {
-    use pest::Parser;
-    grammar::CoeParser::parse(grammar::Rule::file, text).is_ok()
+use crate::diag::Diagnostic;
+use crate::source::FileId;
+use kind::SyntaxNode;
+
+/// The result of parsing one file: always a tree, plus what went wrong.
+#[derive(Debug)]
+pub struct Parse {
+    pub file: ast::File,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The lossless tree (every byte of the text, errors included).
+    pub green: rowan::GreenNode,
+    /// How many of the diagnostics are the grammar's (the text is not the
+    /// language); the rest judge literals (escapes, units, ranges).
+    pub grammar_errors: usize,
+}
+
+impl Parse {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn syntax(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+}
+
+/// Parses a whole file. Never fails: each error becomes a diagnostic and
+/// costs only the smallest construct around it.
+pub fn parse(file: FileId, text: &str) -> Parse {
+    let tree = parser::parse_tree(file, text);
+    let root = SyntaxNode::new_root(tree.green.clone());
+    let mut diagnostics = tree.diagnostics.clone();
+    let ast = lower::lower(file, &root, &tree.diagnostics, &mut diagnostics);
+    diagnostics.sort_by_key(|d| d.primary.span.start);
+    Parse {
+        file: ast,
+        diagnostics,
+        green: tree.green,
+        grammar_errors: tree.diagnostics.len(),
+    }
 }

@@ -1,493 +1,730 @@
-//! pest pairs → spanned AST, one top-level item at a time.
+//! Tokens → lossless syntax tree (rowan), by recursive descent.
+//!
+//! The parser never stops: each error is reported once, at the token that
+//! made it, and the parser resynchronises at the smallest construct around
+//! it (a value, then an attribute line, then a block), so that a half-typed
+//! attribute costs only that attribute and an unclosed `{` is reported at
+//! the block that opened it. Skipped tokens go into `ERROR` nodes; nothing
+//! of the text is ever dropped.
 
-use super::ast::*;
-use super::errors::syntax_diagnostic;
-use super::grammar::{CoeParser, Rule};
-use super::scan::scan;
+use super::kind::SyntaxKind::{self, *};
+use super::lexer::{Token, lex};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Span};
-use pest::Parser;
-use pest::iterators::Pair;
+use rowan::{GreenNode, GreenNodeBuilder};
 
-/// The result of parsing one file: always a tree, plus what went wrong.
-#[derive(Debug, Default)]
-pub struct Parse {
-    pub file: File,
+/// The tree and the syntax errors found while building it.
+pub struct Tree {
+    pub green: GreenNode,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Parse {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
+pub fn parse_tree(file: FileId, text: &str) -> Tree {
+    let tokens = lex(text);
+    let mut starts = Vec::with_capacity(tokens.len() + 1);
+    let mut at = 0usize;
+    for t in &tokens {
+        starts.push(at);
+        at += t.len as usize;
+    }
+    starts.push(at);
+    // Braces that pair up need no guessing; only when they do not does a
+    // block-like line at column 0 end the blocks still open.
+    let mut depth = 0i64;
+    let mut balanced = true;
+    for t in &tokens {
+        match t.kind {
+            L_BRACE => depth += 1,
+            R_BRACE => depth -= 1,
+            _ => {}
+        }
+        balanced &= depth >= 0;
+    }
+    balanced &= depth == 0;
+    let mut p = Parser {
+        balanced,
+        text,
+        file,
+        tokens,
+        starts,
+        pos: 0,
+        builder: GreenNodeBuilder::new(),
+        diagnostics: Vec::new(),
+    };
+    p.file();
+    Tree {
+        green: p.builder.finish(),
+        diagnostics: p.diagnostics,
     }
 }
 
-/// Parses a whole file. Never fails: a broken item becomes a diagnostic and
-/// the items around it are still parsed.
-pub fn parse(file_id: FileId, text: &str) -> Parse {
-    let scanned = scan(file_id, text);
-    let mut out = Parse {
-        file: File {
-            items: Vec::new(),
-            comments: scanned.comments,
-            unparsed: Vec::new(),
-        },
-        diagnostics: Vec::new(),
-    };
-    for (start, end) in scanned.chunks {
-        let chunk = &text[start..end];
-        match CoeParser::parse(Rule::file, chunk) {
-            Ok(mut pairs) => {
-                let mut lower = Lower {
-                    file: file_id,
-                    offset: start,
-                    diagnostics: &mut out.diagnostics,
-                };
-                let file_pair = pairs.next().expect("file rule");
-                for pair in file_pair.into_inner() {
-                    match pair.as_rule() {
-                        Rule::let_decl => out.file.items.push(Item::Let(lower.let_decl(pair))),
-                        Rule::block => out.file.items.push(Item::Block(lower.block(pair))),
+struct Parser<'t> {
+    /// Whether every `{` has its `}` (see `starts_item`).
+    balanced: bool,
+    text: &'t str,
+    file: FileId,
+    tokens: Vec<Token>,
+    /// Byte offset of each token, and the end of the text last.
+    starts: Vec<usize>,
+    /// Index of the next token to add to the tree.
+    pos: usize,
+    builder: GreenNodeBuilder<'static>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Parser<'_> {
+    // ---- looking ahead -------------------------------------------------
+
+    /// Index of the n-th significant token from `pos` (`tokens.len()` past the end).
+    fn index(&self, n: usize) -> usize {
+        let mut i = self.pos;
+        let mut left = n;
+        loop {
+            while i < self.tokens.len() && self.tokens[i].kind.is_trivia() {
+                i += 1;
+            }
+            if left == 0 || i >= self.tokens.len() {
+                return i;
+            }
+            left -= 1;
+            i += 1;
+        }
+    }
+
+    fn nth(&self, n: usize) -> Option<SyntaxKind> {
+        self.tokens.get(self.index(n)).map(|t| t.kind)
+    }
+
+    fn at(&self, kind: SyntaxKind) -> bool {
+        self.nth(0) == Some(kind)
+    }
+
+    fn text_at(&self, i: usize) -> &str {
+        match self.tokens.get(i) {
+            Some(t) => &self.text[self.starts[i]..self.starts[i] + t.len as usize],
+            None => "",
+        }
+    }
+
+    fn nth_text(&self, n: usize) -> &str {
+        self.text_at(self.index(n))
+    }
+
+    fn span_of(&self, i: usize) -> Span {
+        let start = self.starts[i.min(self.tokens.len())];
+        let len = self.tokens.get(i).map_or(0, |t| t.len as usize);
+        Span::new(self.file, start, start + len)
+    }
+
+    /// Whether a line break separates the n-th significant token from the
+    /// one before it.
+    fn newline_before(&self, n: usize) -> bool {
+        let end = self.index(n);
+        let start = if n == 0 {
+            self.pos
+        } else {
+            self.index(n - 1) + 1
+        };
+        (start..end.min(self.tokens.len())).any(|i| {
+            self.tokens[i].kind == NEWLINE
+                || (self.tokens[i].kind == COMMENT && self.text_at(i).contains('\n'))
+        }) || (end >= self.tokens.len() && n == 0)
+    }
+
+    /// Whether the n-th significant token starts its line, unindented.
+    fn at_column_zero(&self, n: usize) -> bool {
+        let i = self.index(n);
+        i == 0 || (i < self.tokens.len() && self.tokens[i - 1].kind == NEWLINE)
+    }
+
+    /// Whether no trivia separates the n-th significant token from the one before.
+    fn adjacent(&self, n: usize) -> bool {
+        let i = self.index(n);
+        i > 0 && i < self.tokens.len() && !self.tokens[i - 1].kind.is_trivia()
+    }
+
+    /// What a person calls the n-th token, for "found …".
+    fn found(&self, n: usize) -> String {
+        match self.nth(n) {
+            None => "end of file".into(),
+            Some(QUOTE) => "a string".into(),
+            Some(NUMBER | QUANTITY) => format!("`{}`", self.nth_text(n)),
+            Some(_) => {
+                let t = self.nth_text(n);
+                let t: String = t.chars().take(24).collect();
+                format!("`{t}`")
+            }
+        }
+    }
+
+    // ---- building ------------------------------------------------------
+
+    fn trivia(&mut self) {
+        while self.pos < self.tokens.len() && self.tokens[self.pos].kind.is_trivia() {
+            self.raw_bump();
+        }
+    }
+
+    fn raw_bump(&mut self) {
+        let t = self.tokens[self.pos];
+        let text = &self.text[self.starts[self.pos]..self.starts[self.pos] + t.len as usize];
+        if t.kind == COMMENT && text.starts_with("/*") && (text.len() < 4 || !text.ends_with("*/"))
+        {
+            let open = Span::new(self.file, self.starts[self.pos], self.starts[self.pos] + 2);
+            self.diagnostics.push(
+                syntax(
+                    open,
+                    "unterminated comment: `/*` has no `*/`",
+                    "this comment runs to the end of the file",
+                )
+                .with_help("close the comment with `*/`"),
+            );
+        }
+        self.builder.token(t.kind.into(), text);
+        self.pos += 1;
+    }
+
+    /// The next significant token, with the trivia before it.
+    fn bump(&mut self) {
+        self.trivia();
+        if self.pos < self.tokens.len() {
+            self.raw_bump();
+        }
+    }
+
+    fn start(&mut self, kind: SyntaxKind) {
+        self.trivia();
+        self.builder.start_node(kind.into());
+    }
+
+    fn finish(&mut self) {
+        self.builder.finish_node();
+    }
+
+    /// Reports `d`, unless an error was already reported at the same place
+    /// (a value that is missing is also a top-level line gone wrong).
+    fn push(&mut self, d: Diagnostic) {
+        if self
+            .diagnostics
+            .last()
+            .is_some_and(|last| last.primary.span.start == d.primary.span.start)
+        {
+            return;
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// Skips tokens into an ERROR node while `keep` holds for the next one
+    /// (at least one token, so that the parser always advances).
+    fn skip_while(&mut self, keep: impl Fn(&Self) -> bool) {
+        self.start(ERROR);
+        self.bump();
+        while self.nth(0).is_some() && keep(self) {
+            self.bump();
+        }
+        self.finish();
+    }
+
+    /// The rest of the line, stopping before a `}` that may close a block.
+    fn skip_line(&mut self) {
+        self.skip_while(|p| !p.newline_before(0) && !p.at(R_BRACE));
+    }
+
+    // ---- grammar -------------------------------------------------------
+
+    fn file(&mut self) {
+        self.builder.start_node(ROOT.into());
+        loop {
+            self.trivia();
+            match self.nth(0) {
+                None => break,
+                Some(IDENT) => self.item(),
+                Some(R_BRACE) => {
+                    let span = self.span_of(self.index(0));
+                    self.push(
+                        syntax(
+                            span,
+                            "unexpected `}`: no block is open here",
+                            "nothing to close",
+                        )
+                        .with_help("remove it, or check the block above for a `}` too many"),
+                    );
+                    self.skip_while(|_| false);
+                }
+                Some(_) => {
+                    let span = self.span_of(self.index(0));
+                    let found = self.found(0);
+                    self.push(syntax(span, format!("expected a block or `let`, found {found}"), "not a block or `let`").with_help("a file holds `let name = value` and blocks such as `cluster \"name\" { ... }`"));
+                    // up to the next line that starts a block or `let`
+                    self.skip_while(|p| !(p.at(IDENT) && p.at_column_zero(0)));
+                }
+            }
+        }
+        self.finish();
+    }
+
+    fn item(&mut self) {
+        if self.nth_text(0) == "let" && self.nth(1) == Some(IDENT) {
+            self.let_decl();
+        } else {
+            self.block();
+        }
+    }
+
+    fn let_decl(&mut self) {
+        self.start(LET);
+        self.bump(); // let
+        self.bump(); // name
+        self.assign(false);
+        self.finish();
+    }
+
+    /// `= value` after a name (`: value` too, in maps).
+    fn assign(&mut self, colon_ok: bool) {
+        let name_index = self.pos.saturating_sub(1);
+        let name = self.text_at(name_index).to_string();
+        match self.nth(0) {
+            Some(EQ) => self.bump(),
+            Some(COLON) if colon_ok => self.bump(),
+            Some(COLON) => {
+                let span = self.span_of(self.index(0));
+                self.push(
+                    syntax(span, "expected `=`, found `:`", "expected `=` here")
+                        .with_fix("use `=`", span, "="),
+                );
+                self.bump();
+            }
+            _ if !self.newline_before(0) && self.can_start_value(0) => {
+                let span = self.span_of(self.index(0));
+                let found = self.found(0);
+                self.push(
+                    syntax(
+                        span,
+                        format!("expected `=` after `{name}`, found {found}"),
+                        "expected `=` before this",
+                    )
+                    .with_fix(
+                        "add `=`",
+                        Span::new(self.file, span.start as usize, span.start as usize),
+                        "= ",
+                    ),
+                );
+            }
+            _ => {
+                let span = self.span_of(name_index);
+                self.push(
+                    syntax(
+                        span,
+                        format!("`{name}` has no value"),
+                        "expected `= value` after this",
+                    )
+                    .with_help("write `name = value`"),
+                );
+                return;
+            }
+        }
+        // A value may follow on the next line, unless that line is the next
+        // attribute (a half-typed `name =` costs only itself).
+        if self.can_start_value(0) && !(self.newline_before(0) && self.starts_entry(0)) {
+            self.value();
+        } else {
+            let span = self.span_of(self.index(0));
+            let found = self.found(0);
+            self.push(syntax(
+                span,
+                format!("expected a value after `{name} =`, found {found}"),
+                "expected a value",
+            ).with_help("a value is a string, number, size, duration, `true`/`false`, word, reference, list or map"));
+        }
+    }
+
+    fn block(&mut self) {
+        self.start(BLOCK);
+        let header = self.index(0);
+        self.bump(); // kind
+        if self.at(QUOTE) {
+            self.string();
+        }
+        let header = self
+            .span_of(header)
+            .to(self.span_of(self.pos.saturating_sub(1)));
+        if !self.at(L_BRACE) {
+            let span = self.span_of(self.index(0));
+            let found = self.found(0);
+            let what = &self.text[header.range()];
+            let what = what.to_string();
+            self.push(
+                syntax(
+                    span,
+                    format!("expected `{{` after `{what}`, found {found}"),
+                    "expected `{` here",
+                )
+                .with_help("a block is `kind \"name\" { ... }`"),
+            );
+            if self.newline_before(0) || self.nth(0).is_none() {
+                self.finish();
+                return;
+            }
+            // the rest of the header line, up to its `{` if it has one
+            self.skip_while(|p| !p.newline_before(0) && !p.at(L_BRACE));
+            if !self.at(L_BRACE) || self.newline_before(0) {
+                self.finish();
+                return;
+            }
+        }
+        self.bump(); // {
+        loop {
+            self.trivia();
+            match self.nth(0) {
+                Some(R_BRACE) => {
+                    self.bump();
+                    break;
+                }
+                None => {
+                    self.unclosed(header, "the end of the file");
+                    break;
+                }
+                Some(IDENT) if self.starts_item() => {
+                    self.unclosed(header, "the next block");
+                    break;
+                }
+                _ => self.body_item(),
+            }
+        }
+        self.finish();
+    }
+
+    /// Whether the n-th token begins the next attribute or nested block.
+    /// Only what no valid value can be followed by counts: `name =`, `name:`
+    /// and `name {` (a word before a string may be a value and a map key).
+    fn starts_entry(&self, n: usize) -> bool {
+        matches!(
+            (self.nth(n), self.nth(n + 1)),
+            (Some(IDENT), Some(EQ | COLON | L_BRACE))
+        )
+    }
+
+    /// Whether the next tokens begin a top-level item (`kind "name"`, `kind {`
+    /// or `let x` at column 0) in a file whose braces do not pair up.
+    fn starts_item(&self) -> bool {
+        !self.balanced
+            && self.at_column_zero(0)
+            && (matches!(self.nth(1), Some(QUOTE | L_BRACE)) && !self.newline_before(1))
+            || (self.nth_text(0) == "let" && self.nth(1) == Some(IDENT))
+    }
+
+    fn unclosed(&mut self, header: Span, before: &str) {
+        let at = self.span_of(self.index(0)).start_point();
+        let what = self.text[header.range()].to_string();
+        self.push(
+            syntax(
+                header,
+                format!("`{what}` is never closed"),
+                "this block has no `}`",
+            )
+            .with_secondary(at, format!("expected `}}` before {before}"))
+            .with_help("add `}` after the block's last line"),
+        );
+    }
+
+    fn body_item(&mut self) {
+        match (self.nth(0), self.nth(1)) {
+            (Some(IDENT), Some(QUOTE | L_BRACE)) => self.block(),
+            (Some(IDENT | QUOTE), _) => self.attribute(false),
+            _ => {
+                let span = self.span_of(self.index(0));
+                let found = self.found(0);
+                self.push(
+                    syntax(
+                        span,
+                        format!("expected an attribute or a block, found {found}"),
+                        "unexpected here",
+                    )
+                    .with_help("write `name = value` or a nested block, one per line"),
+                );
+                self.skip_line();
+            }
+        }
+    }
+
+    /// `key = value` (blocks and maps alike; maps also take `key: value`).
+    fn attribute(&mut self, in_map: bool) {
+        self.start(ATTRIBUTE);
+        self.start(KEY);
+        if self.at(QUOTE) {
+            self.string();
+        } else {
+            self.bump();
+        }
+        self.finish();
+        self.assign(in_map);
+        self.finish();
+    }
+
+    fn can_start_value(&self, n: usize) -> bool {
+        matches!(
+            self.nth(n),
+            Some(QUOTE | NUMBER | QUANTITY | MALFORMED_NUMBER | IDENT | L_BRACK | L_BRACE)
+        )
+    }
+
+    fn value(&mut self) {
+        match self.nth(0) {
+            Some(QUOTE) => self.string(),
+            Some(NUMBER | QUANTITY) => {
+                self.start(LITERAL);
+                self.bump();
+                self.finish();
+            }
+            Some(MALFORMED_NUMBER) => {
+                let span = self.span_of(self.index(0));
+                let text = self.nth_text(0).to_string();
+                self.push(syntax(span, format!("`{text}` is not a number"), "not a number, size or duration").with_help("write digits with an optional fraction and unit: `3`, `1.5`, `20GiB`, `1h30m`"));
+                self.skip_while(|_| false);
+            }
+            Some(IDENT) => match self.nth_text(0) {
+                "true" | "false" => {
+                    self.start(LITERAL);
+                    self.bump();
+                    self.finish();
+                }
+                _ if self.nth(1) == Some(DOT) && self.adjacent(1) => self.reference(),
+                _ if self.nth(1) == Some(L_PAREN) => self.call(),
+                _ => {
+                    self.start(WORD);
+                    self.bump();
+                    self.finish();
+                }
+            },
+            Some(L_BRACK) => self.list(),
+            Some(L_BRACE) => self.map(),
+            _ => unreachable!("value() is called only where a value can start"),
+        }
+    }
+
+    fn reference(&mut self) {
+        self.start(REFERENCE);
+        self.bump();
+        while self.at(DOT) && self.adjacent(0) {
+            self.bump();
+            match self.nth(0) {
+                Some(IDENT) if self.adjacent(0) => self.bump(),
+                Some(QUOTE) if self.adjacent(0) => self.string(),
+                _ => {
+                    let span = self.span_of(self.index(0));
+                    self.push(
+                        syntax(
+                            span,
+                            "expected a name after `.`",
+                            "a reference is `kind.name`",
+                        )
+                        .with_help("write it without spaces, e.g. `template.k8s`"),
+                    );
+                    break;
+                }
+            }
+        }
+        self.finish();
+    }
+
+    fn call(&mut self) {
+        self.start(CALL);
+        self.bump(); // name
+        self.start(ARG_LIST);
+        self.bump(); // (
+        self.items(R_PAREN, "`)`", "the call's arguments");
+        self.finish();
+        self.finish();
+    }
+
+    fn list(&mut self) {
+        self.start(LIST);
+        let open = self.index(0);
+        self.bump();
+        let _ = open;
+        self.items(R_BRACK, "`]`", "the list");
+        self.finish();
+    }
+
+    /// Comma-separated values up to `close`.
+    fn items(&mut self, close: SyntaxKind, close_text: &str, what: &str) {
+        let open = self.span_of(self.pos.saturating_sub(1));
+        loop {
+            match self.nth(0) {
+                Some(k) if k == close => {
+                    self.bump();
+                    return;
+                }
+                None | Some(R_BRACE | INTERP_END) => {
+                    self.push(
+                        syntax(
+                            open,
+                            format!("{what} is never closed"),
+                            format!("expected {close_text} to close this"),
+                        )
+                        .with_help(format!("add {close_text} after the last item")),
+                    );
+                    return;
+                }
+                // the next attribute, on its own line: the list ended before it
+                Some(IDENT | QUOTE)
+                    if self.starts_item() || (self.newline_before(0) && self.starts_entry(0)) =>
+                {
+                    self.push(
+                        syntax(
+                            open,
+                            format!("{what} is never closed"),
+                            format!("expected {close_text} to close this"),
+                        )
+                        .with_help(format!("add {close_text} after the last item")),
+                    );
+                    return;
+                }
+                _ if self.can_start_value(0) => {
+                    self.value();
+                    match self.nth(0) {
+                        Some(COMMA) => self.bump(),
+                        Some(k) if k == close => {}
+                        // the next attribute: reported as the list left open
+                        _ if self.newline_before(0) && self.starts_entry(0) => {}
+                        _ if self.can_start_value(0) => {
+                            let span = self.span_of(self.index(0)).start_point();
+                            self.push(
+                                syntax(
+                                    span,
+                                    format!(
+                                        "expected `,` or {close_text}, found {}",
+                                        self.found(0)
+                                    ),
+                                    "expected `,` before this",
+                                )
+                                .with_fix("add `,`", span, ", "),
+                            );
+                        }
                         _ => {}
                     }
                 }
-            }
-            Err(error) => {
-                out.file.unparsed.extend(block_header(chunk));
-                let detailed = detailed_error(chunk);
-                out.diagnostics.push(syntax_diagnostic(
-                    file_id,
-                    text,
-                    chunk,
-                    start,
-                    &error,
-                    detailed.as_ref(),
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// `kind "name"` at the start of a chunk that failed to parse.
-fn block_header(chunk: &str) -> Option<(String, String)> {
-    let kind_len = chunk
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .unwrap_or(chunk.len());
-    let rest = chunk[kind_len..].trim_start().strip_prefix('"')?;
-    let name = &rest[..rest.find(['"', '\n'])?];
-    (kind_len > 0).then(|| (chunk[..kind_len].to_string(), name.to_string()))
-}
-
-/// Re-parses a failing chunk with pest's attempt tracking switched on; it is
-/// slower, so only errors pay for it.
-fn detailed_error(chunk: &str) -> Option<pest::error::Error<Rule>> {
-    pest::set_error_detail(true);
-    let result = CoeParser::parse(Rule::file, chunk).err();
-    pest::set_error_detail(false);
-    result
-}
-
-struct Lower<'d> {
-    file: FileId,
-    offset: usize,
-    diagnostics: &'d mut Vec<Diagnostic>,
-}
-
-impl Lower<'_> {
-    fn span(&self, pair: &Pair<Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
-    }
-
-    fn ident(&self, pair: Pair<Rule>) -> Ident {
-        Ident {
-            span: self.span(&pair),
-            name: pair.as_str().to_string(),
-        }
-    }
-
-    fn let_decl(&mut self, pair: Pair<Rule>) -> Let {
-        let span = self.span(&pair);
-        let mut inner = pair.into_inner();
-        let _kw = inner.next();
-        let name = self.ident(inner.next().expect("let name"));
-        let value = self.expr(inner.next().expect("let value"));
-        Let { name, value, span }
-    }
-
-    fn block(&mut self, pair: Pair<Rule>) -> Block {
-        let span = self.span(&pair);
-        let mut inner = pair.into_inner().peekable();
-        let kind = self.ident(inner.next().expect("block kind"));
-        let mut name = None;
-        if inner.peek().map(|p| p.as_rule()) == Some(Rule::block_name) {
-            let string = inner
-                .next()
-                .unwrap()
-                .into_inner()
-                .next()
-                .expect("name string");
-            name = Some(self.plain_string(string));
-        }
-        let body = inner
-            .map(|p| match p.as_rule() {
-                Rule::attribute => BodyItem::Attribute(self.attribute(p)),
-                _ => BodyItem::Block(self.block(p)),
-            })
-            .collect();
-        Block {
-            kind,
-            name,
-            body,
-            span,
-        }
-    }
-
-    fn attribute(&mut self, pair: Pair<Rule>) -> Attribute {
-        let span = self.span(&pair);
-        let mut inner = pair.into_inner();
-        let key = self.key(inner.next().expect("key"));
-        let value = self.expr(inner.next().expect("value"));
-        Attribute { key, value, span }
-    }
-
-    fn key(&mut self, pair: Pair<Rule>) -> Key {
-        match pair.as_rule() {
-            Rule::string => {
-                let s = self.plain_string(pair);
-                Key {
-                    name: s.value,
-                    span: s.span,
-                    quoted: true,
-                }
-            }
-            _ => {
-                let id = self.ident(pair);
-                Key {
-                    name: id.name,
-                    span: id.span,
-                    quoted: false,
-                }
-            }
-        }
-    }
-
-    /// A string that may not interpolate (block names, keys).
-    fn plain_string(&mut self, pair: Pair<Rule>) -> StrLit {
-        let span = self.span(&pair);
-        let parts = self.string_parts(pair);
-        let mut value = String::new();
-        for part in parts {
-            match part {
-                StrPart::Text(t) => value.push_str(&t),
-                StrPart::Interp(e) => {
-                    self.diagnostics.push(
-                        Diagnostic::new(Code(1), e.span, "interpolation is not allowed in names")
-                            .with_label("not allowed here")
-                            .with_help("write the name literally; escape a literal `${` as `\\${`"),
+                _ => {
+                    let span = self.span_of(self.index(0));
+                    let found = self.found(0);
+                    self.push(
+                        syntax(
+                            span,
+                            format!("expected a value or {close_text}, found {found}"),
+                            "not a value",
+                        )
+                        .with_help("separate items with a single `,`"),
                     );
+                    self.skip_while(|_| false);
                 }
             }
         }
-        StrLit { value, span }
     }
 
-    fn string_parts(&mut self, pair: Pair<Rule>) -> Vec<StrPart> {
-        let mut parts: Vec<StrPart> = Vec::new();
-        let push_text = |parts: &mut Vec<StrPart>, t: &str| {
-            if let Some(StrPart::Text(last)) = parts.last_mut() {
-                last.push_str(t);
-            } else {
-                parts.push(StrPart::Text(t.to_string()));
-            }
-        };
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::string_text => push_text(&mut parts, p.as_str()),
-                Rule::escape => {
-                    let span = self.span(&p);
-                    match unescape(p.as_str()) {
-                        Ok(c) => push_text(&mut parts, c.encode_utf8(&mut [0; 4])),
-                        Err(why) => self.diagnostics.push(
-                            Diagnostic::new(
-                                Code(2),
-                                span,
-                                format!("unknown escape `{}` in string", p.as_str().trim_end()),
-                            )
-                            .with_label(why)
-                            .with_help(
-                                "valid escapes are `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\$` and `\\u{...}`; write a backslash as `\\\\`",
-                            ),
-                        ),
+    fn map(&mut self) {
+        self.start(MAP);
+        let open = self.span_of(self.index(0));
+        self.bump();
+        loop {
+            match self.nth(0) {
+                Some(R_BRACE) => {
+                    self.bump();
+                    break;
+                }
+                None | Some(INTERP_END) => {
+                    self.push(
+                        syntax(
+                            open,
+                            "the map is never closed",
+                            "expected `}` to close this",
+                        )
+                        .with_help("add `}` after the last entry"),
+                    );
+                    break;
+                }
+                Some(IDENT | QUOTE) => {
+                    self.attribute(true);
+                    if self.at(COMMA) {
+                        self.bump();
                     }
                 }
-                Rule::interpolation => {
-                    let expr = p.into_inner().next().expect("interpolated expr");
-                    parts.push(StrPart::Interp(self.expr(expr)));
+                _ => {
+                    let span = self.span_of(self.index(0));
+                    let found = self.found(0);
+                    self.push(
+                        syntax(
+                            span,
+                            format!("expected a map entry or `}}`, found {found}"),
+                            "not `key = value`",
+                        )
+                        .with_help("a map is `{ key = value, ... }`"),
+                    );
+                    self.skip_while(|_| false);
                 }
-                _ => {}
             }
         }
-        parts
+        self.finish();
     }
 
-    fn expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let span = self.span(&pair);
-        let kind = match pair.as_rule() {
-            Rule::string => ExprKind::Str(self.string_parts(pair)),
-            Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::number => self.number(pair.as_str(), span),
-            Rule::quantity => self.quantity(pair.as_str(), span),
-            Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
-            Rule::reference => {
-                let parts = pair
-                    .into_inner()
-                    .map(|p| match p.as_rule() {
-                        Rule::string => {
-                            let s = self.plain_string(p);
-                            Ident {
-                                name: s.value,
-                                span: s.span,
-                            }
-                        }
-                        _ => self.ident(p),
-                    })
-                    .collect();
-                ExprKind::Ref(parts)
+    /// `"…"`, with its escapes and `${ … }`. Trivia never appears inside.
+    fn string(&mut self) {
+        self.start(STRING);
+        let open = self.index(0);
+        self.bump(); // "
+        loop {
+            match self.tokens.get(self.pos).map(|t| t.kind) {
+                Some(STRING_TEXT | ESCAPE) => self.raw_bump(),
+                Some(INTERP_START) => self.interpolation(),
+                Some(QUOTE) => {
+                    self.raw_bump();
+                    break;
+                }
+                _ => {
+                    let span = self.span_of(open);
+                    self.push(syntax(span, "unterminated string: expected `\"` before the end of the line", "this string is never closed").with_help("close it with `\"`; a string cannot span lines (write `\\n` for a line break)"));
+                    break;
+                }
             }
-            Rule::call => {
-                let mut inner = pair.into_inner();
-                let name = self.ident(inner.next().expect("call name"));
-                let args = inner.map(|p| self.expr(p)).collect();
-                ExprKind::Call { name, args }
-            }
-            Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
-            Rule::map => ExprKind::Map(
-                pair.into_inner()
-                    .map(|entry| {
-                        let span = self.span(&entry);
-                        let mut inner = entry.into_inner();
-                        let key = self.key(inner.next().expect("map key"));
-                        let value = self.expr(inner.next().expect("map value"));
-                        Attribute { key, value, span }
-                    })
-                    .collect(),
-            ),
-            other => unreachable!("expr rule {other:?}"),
-        };
-        Expr { kind, span }
+        }
+        self.finish();
     }
 
-    fn number(&mut self, text: &str, span: Span) -> ExprKind {
-        if text.contains('.') {
-            return ExprKind::Float(text.parse().unwrap_or(0.0));
-        }
-        match text.parse::<i64>() {
-            Ok(n) => ExprKind::Int(n),
-            Err(_) => {
-                self.diagnostics.push(
-                    Diagnostic::new(Code(4), span, "integer is too large")
-                        .with_label("does not fit in 64 bits")
-                        .with_help(
-                            "use a number between -9223372036854775808 and 9223372036854775807",
-                        ),
-                );
-                // Saturate, so that range checks downstream do not report a made-up 0.
-                ExprKind::Int(if text.starts_with('-') {
-                    i64::MIN
-                } else {
-                    i64::MAX
-                })
-            }
-        }
-    }
-
-    /// `3GiB`, `20GB`, `60m`, `1h30m`.
-    fn quantity(&mut self, text: &str, span: Span) -> ExprKind {
-        let split = text
-            .find(|c: char| c.is_ascii_alphabetic())
-            .expect("quantity has a unit");
-        let (num, unit) = text.split_at(split);
-        if let Some(size_unit) = SizeUnit::parse(unit) {
-            let value: f64 = num.parse().unwrap_or(0.0);
-            let bytes = value * size_unit.bytes() as f64;
-            if num.starts_with('-') || !bytes.is_finite() || bytes > u64::MAX as f64 {
-                self.diagnostics.push(
-                    Diagnostic::new(Code(4), span, format!("size `{text}` is out of range"))
-                        .with_label("sizes must be positive and below 16 EiB"),
-                );
-                // Recover with the magnitude, so range checks downstream stay quiet.
-                return ExprKind::Size {
-                    bytes: bytes.abs().min(u64::MAX as f64) as u64,
-                    unit: size_unit,
-                };
-            }
-            return ExprKind::Size {
-                bytes: bytes.round() as u64,
-                unit: size_unit,
-            };
-        }
-        if let Some(seconds) = parse_duration(text) {
-            return ExprKind::Duration(seconds);
-        }
-        if let Some((d, kind)) = bad_duration(text, span) {
-            self.diagnostics.push(d);
-            return kind;
-        }
-        let unit_span = Span::new(span.file, span.start as usize + split, span.end as usize);
-        let d = Diagnostic::new(Code(3), unit_span, format!("unknown unit `{unit}`"))
-            .with_label("not a size or duration unit")
-            .with_help(
-                "sizes take `B`, `KB`, `MB`, `GB`, `TB`, `KiB`, `MiB`, `GiB` or `TiB`; durations take `s`, `m`, `h` or `d` (e.g. `1h30m`)",
+    fn interpolation(&mut self) {
+        self.start(INTERPOLATION);
+        let open = self.pos;
+        self.raw_bump(); // ${
+        if self.can_start_value(0) {
+            self.value();
+        } else {
+            let span = self.span_of(self.index(0));
+            self.push(
+                syntax(span, "expected a value inside `${ }`", "expected a value")
+                    .with_help("write `${name}` with a `let` name"),
             );
-        let candidates = SizeUnit::ALL
-            .iter()
-            .map(|(_, s, _)| *s)
-            .chain(["s", "m", "h", "d"]);
-        // Spelled-out time units first: `min` is closer to `MiB` than to `m` by letters.
-        let alias = UNIT_ALIASES
-            .iter()
-            .find(|(a, _)| a.eq_ignore_ascii_case(unit))
-            .map(|(_, u)| *u);
-        let fix = alias.or_else(|| crate::diag::did_you_mean(unit, candidates));
-        self.diagnostics.push(match fix {
-            Some(fix) => d.with_fix(format!("use `{fix}`"), unit_span, fix),
-            None => d,
-        });
-        // Recover with the suggested unit, so the value is not reported again as a plain number.
-        let value: f64 = num.parse().unwrap_or(0.0);
-        match fix {
-            Some(u) if value >= 0.0 => match SizeUnit::parse(u) {
-                Some(size_unit) => ExprKind::Size {
-                    bytes: (value * size_unit.bytes() as f64).round() as u64,
-                    unit: size_unit,
-                },
-                None => ExprKind::Duration(
-                    (value * duration_scale(u).unwrap_or(1) as f64).round() as u64
-                ),
-            },
-            _ => ExprKind::Int(num.parse().unwrap_or(0)),
         }
-    }
-}
-
-/// Spelled-out units people write, and the unit they mean.
-const UNIT_ALIASES: &[(&str, &str)] = &[
-    ("sec", "s"),
-    ("secs", "s"),
-    ("second", "s"),
-    ("seconds", "s"),
-    ("min", "m"),
-    ("mins", "m"),
-    ("minute", "m"),
-    ("minutes", "m"),
-    ("hr", "h"),
-    ("hrs", "h"),
-    ("hour", "h"),
-    ("hours", "h"),
-    ("day", "d"),
-    ("days", "d"),
-];
-
-fn duration_scale(unit: &str) -> Option<u64> {
-    match unit {
-        "s" => Some(1),
-        "m" => Some(60),
-        "h" => Some(3600),
-        "d" => Some(86400),
-        _ => None,
-    }
-}
-
-/// A quantity written only with duration units that is still no valid
-/// duration: negative, fractional, out of order, or too long. `None` when a
-/// unit is not a duration unit (that is an unknown unit).
-fn bad_duration(text: &str, span: Span) -> Option<(Diagnostic, ExprKind)> {
-    let mut seconds = 0.0f64;
-    let mut rest = text.strip_prefix('-').unwrap_or(text);
-    while !rest.is_empty() {
-        let num_len = rest.find(|c: char| c.is_ascii_alphabetic())?;
-        let unit_len = rest[num_len..]
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len() - num_len);
-        let scale = duration_scale(&rest[num_len..num_len + unit_len])?;
-        seconds += rest[..num_len].parse::<f64>().ok()? * scale as f64;
-        rest = &rest[num_len + unit_len..];
-    }
-    if text.starts_with('-') {
-        let d = Diagnostic::new(Code(4), span, format!("duration `{text}` is negative"))
-            .with_label("durations cannot be negative");
-        return Some((d, ExprKind::Duration(0)));
-    }
-    if seconds >= u64::MAX as f64 {
-        let d = Diagnostic::new(Code(4), span, format!("duration `{text}` is out of range"))
-            .with_label("too long to represent");
-        return Some((d, ExprKind::Duration(u64::MAX)));
-    }
-    let secs = seconds.round() as u64;
-    let fixed = format_duration(secs);
-    let d = Diagnostic::new(Code(1), span, format!("`{text}` is not a valid duration"))
-        .with_label("durations are whole numbers of `d`, `h`, `m` and `s`, larger units first")
-        .with_fix(format!("write `{fixed}`"), span, fixed);
-    Some((d, ExprKind::Duration(secs)))
-}
-
-fn unescape(text: &str) -> Result<char, &'static str> {
-    let rest = &text[1..];
-    match rest {
-        "\"" => Ok('"'),
-        "\\" => Ok('\\'),
-        "n" => Ok('\n'),
-        "r" => Ok('\r'),
-        "t" => Ok('\t'),
-        "$" => Ok('$'),
-        "0" => Ok('\0'),
-        _ if rest.starts_with("u{") => {
-            let hex = &rest[2..rest.len() - 1];
-            if hex.is_empty() || hex.len() > 6 {
-                return Err("`\\u{...}` takes 1 to 6 hex digits");
+        if self.at(INTERP_END) {
+            self.bump();
+        } else {
+            let span = self.span_of(open);
+            self.push(
+                syntax(span, "`${` is never closed", "expected `}` to close this")
+                    .with_help("close the interpolation with `}`; write a literal `${` as `\\${`"),
+            );
+            // skip to the interpolation's end, the string's end or the line's
+            if !matches!(self.nth(0), None | Some(QUOTE)) && !self.newline_before(0) {
+                self.skip_while(|p| {
+                    !p.newline_before(0) && !matches!(p.nth(0), Some(INTERP_END | QUOTE))
+                });
             }
-            u32::from_str_radix(hex, 16)
-                .ok()
-                .and_then(char::from_u32)
-                .ok_or("not a Unicode scalar value")
+            if self.at(INTERP_END) {
+                self.bump();
+            }
         }
-        _ => Err("not a known escape"),
+        self.finish();
     }
 }
 
-/// `90s`, `60m`, `2h`, `1h30m`, `1d` → seconds. Units must go from larger to smaller.
-pub fn parse_duration(text: &str) -> Option<u64> {
-    let mut total: u64 = 0;
-    let mut rest = text;
-    let mut last_scale = u64::MAX;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-        if digits == 0 {
-            return None;
-        }
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
-            _ => return None,
-        };
-        if scale >= last_scale {
-            return None;
-        }
-        last_scale = scale;
-        total = total.checked_add(n.checked_mul(scale)?)?;
-        rest = &rest[unit_len..];
-    }
-    Some(total)
+/// A syntax error (COE0001) with its label.
+fn syntax(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Code(1), span, message).with_label(label)
 }

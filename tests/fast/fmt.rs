@@ -488,6 +488,10 @@ proptest! {
     fn random_sources_format_stably(src in source()) {
         let parsed = parse(FileId(0), &src);
         prop_assert!(!parsed.has_errors(), "generator made an invalid source: {:?}\n{src}", parsed.diagnostics);
+        // the pest grammar, the reference, agrees and builds the same tree
+        let reference = coe::syntax::reference::parse_reference(FileId(0), &src);
+        prop_assert!(reference.is_some(), "pest rejects what the parser accepts:\n{src}");
+        prop_assert_eq!(&reference.unwrap().items, &parsed.file.items);
         let once = format_source(FileId(0), &src);
         prop_assert!(once.is_ok(), "{once:?}\n--- input ---\n{src}");
         let once = once.unwrap();

@@ -22,3 +22,4 @@ mod render;
 mod rules;
 mod scope;
 mod syntax;
+mod syntax_recovery;

@@ -60,20 +60,50 @@ fn err_files_report_syntax_errors_with_the_expected_message() {
 }
 
 #[test]
-fn one_broken_block_hides_nothing_else() {
-    let text = "cloud \"a\" {\n  x = \n}\n\ntemplate \"t\" {\n  coe = kubernetes\n}\n\ncluster \"c\" {\n  node_count = 1 +\n}\n\ncluster \"d\" { node_count = 2 }\n";
+fn one_broken_attribute_costs_only_itself() {
+    let text = "cloud \"a\" {\n  x = \n  y = 2\n}\n\ntemplate \"t\" {\n  coe = kubernetes\n}\n\ncluster \"c\" {\n  node_count = 1 +\n}\n\ncluster \"d\" { node_count = 2 }\n";
     let p = parse(FileId(0), text);
     assert_eq!(p.diagnostics.len(), 2, "{:#?}", p.diagnostics);
-    let kinds: Vec<&str> = p
+    let blocks: Vec<(&str, usize, bool)> = p
         .file
         .items
         .iter()
         .filter_map(|i| match i {
-            coe::syntax::ast::Item::Block(b) => Some(b.name_str()),
+            coe::syntax::ast::Item::Block(b) => Some((b.name_str(), b.body.len(), b.recovered)),
             _ => None,
         })
         .collect();
-    assert_eq!(kinds, ["t", "d"]);
+    // `x =` is gone, `y` stays; the stray `+` leaves `node_count = 1`
+    assert_eq!(
+        blocks,
+        [
+            ("a", 1, true),
+            ("t", 1, false),
+            ("c", 1, true),
+            ("d", 1, false)
+        ]
+    );
+}
+
+#[test]
+fn an_unclosed_block_is_reported_at_its_opening_line() {
+    let text = "cluster \"a\" {\n  node_count = 1\n\ncluster \"b\" {\n  node_count = 2\n}\n";
+    let p = parse(FileId(0), text);
+    assert_eq!(p.diagnostics.len(), 1, "{:#?}", p.diagnostics);
+    let d = &p.diagnostics[0];
+    assert_eq!(&text[d.primary.span.range()], "cluster \"a\"");
+    assert_eq!(d.message, "`cluster \"a\"` is never closed");
+    // the next block is whole
+    let names: Vec<&str> = p
+        .file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            coe::syntax::ast::Item::Block(b) if !b.recovered => Some(b.name_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["b"]);
 }
 
 #[test]
@@ -123,4 +153,23 @@ proptest! {
         let damaged: String = chars.into_iter().collect();
         let _ = parse(FileId(0), &damaged);
     }
+}
+
+/// The fixture corpus: each file's lossless tree and diagnostics, reviewed.
+/// A grammar change shows up here as a diff of the trees it changes.
+#[test]
+fn fixture_trees() {
+    insta::glob!("../syntax", "*/*.coe", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let p = parse(FileId(0), &text);
+        let mut out = format!("{:#?}", p.syntax());
+        for d in &p.diagnostics {
+            let s = d.primary.span;
+            out.push_str(&format!(
+                "{} {}..{}: {}\n",
+                d.code, s.start, s.end, d.message
+            ));
+        }
+        insta::assert_snapshot!(out);
+    });
 }
