@@ -12,6 +12,7 @@ pub mod diag;
 pub mod fmt;
 pub mod heat;
 pub mod import;
+pub mod lsp;
 pub mod plan;
 pub mod source;
 pub mod stdlib;

@@ -6,6 +6,7 @@ mod build;
 pub mod catalogue;
 pub mod config_fields;
 mod eval;
+pub mod explain;
 mod labels;
 pub mod model;
 mod rules;

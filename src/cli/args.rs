@@ -40,6 +40,15 @@ pub enum Command {
     Show(ShowArgs),
     /// Count clusters and nodes, as declared and as live in Heat
     Stats(StatsArgs),
+    /// Run the language server (LSP) on stdin/stdout, for editors
+    Lsp(LspArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LspArgs {
+    /// Accepted for clients that pass it; stdio is the only transport
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// How to reach the cloud: like every OpenStack tool.

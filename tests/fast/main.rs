@@ -16,6 +16,7 @@ mod golden;
 mod heat_schema;
 mod hot;
 mod import;
+mod lsp;
 mod node_scripts;
 mod pipes;
 mod render;

@@ -1,8 +1,7 @@
 //! `coe explain CODE`: the long explanation of a diagnostic code.
 //! `coe explain LABEL`: what a label of the catalogue does in coe's clusters.
 
-use crate::check::catalogue::{Catalogue, LabelInfo, LabelType};
-use crate::check::{Options, check_files};
+use crate::check::{Options, check_files, explain};
 use crate::cli::args::ExplainArgs;
 use crate::cli::exit;
 use crate::diag::{CODES, parse_code};
@@ -30,7 +29,7 @@ pub fn run(a: ExplainArgs) -> crate::cli::error::Outcome {
     let mut sources = SourceMap::new();
     let catalogue = check_files(&mut sources, &[], &Options::default()).catalogue;
     if let Some(info) = catalogue.labels.get(&text) {
-        print!("{}", describe(&catalogue, info));
+        print!("{}", explain::label(&catalogue, info));
         return Ok(exit::OK);
     }
     let names = CODES
@@ -44,100 +43,4 @@ pub fn run(a: ExplainArgs) -> crate::cli::error::Outcome {
         "no diagnostic code or label `{text}`; {hint}`coe explain --list` shows the codes, `coe labels --effect PATH` a cluster's labels"
     )
     .into())
-}
-
-/// A label's entry in words: what it is, who reads it, and what it does
-/// for each driver that reads it (or why it does nothing there).
-fn describe(catalogue: &Catalogue, info: &LabelInfo) -> String {
-    let mut out = format!("label {}\n\n{}\n\n", info.name, info.description);
-    let ty = match info.ty {
-        LabelType::String => "string",
-        LabelType::Int => "int",
-        LabelType::Float => "float",
-        LabelType::Bool => "bool",
-        LabelType::Cidr => "cidr",
-        LabelType::CidrList => "cidr_list (comma-separated)",
-        LabelType::Ipv4 => "ipv4",
-        LabelType::Member => "member",
-        LabelType::List => "list (comma-separated)",
-        LabelType::Json => "json",
-    };
-    let mut facts = vec![("type", ty.to_string())];
-    if !info.values.is_empty() {
-        facts.push(("values", info.values.join(", ")));
-    }
-    if !info.supported.is_empty() {
-        facts.push(("supported", info.supported.join(", ")));
-    }
-    if let Some(d) = &info.default {
-        facts.push((
-            "default",
-            if info.secret {
-                "(sensitive)".into()
-            } else {
-                d.clone()
-            },
-        ));
-    }
-    if let Some(v) = &info.min_version {
-        facts.push(("oldest", v.clone()));
-    }
-    if info.secret {
-        facts.push(("secret", "never printed in full".into()));
-    }
-    if let Some(why) = &info.deprecated {
-        facts.push(("deprecated", why.clone()));
-    }
-    if let Some(attr) = &info.replaced_by {
-        facts.push(("replaced by", format!("the typed attribute `{attr}`")));
-    }
-    for (k, v) in facts {
-        out.push_str(&format!("  {k:<12} {v}\n"));
-    }
-    out.push('\n');
-    // Effects per driver that reads it, grouped when they agree.
-    let mut groups: Vec<(Result<String, String>, Vec<&str>)> = Vec::new();
-    for d in catalogue.drivers.values() {
-        if !info.read_by(&d.coe, Some(&d.name)) {
-            continue;
-        }
-        let effect = info.effect_on(&d.coe, Some(&d.name)).map(str::to_string);
-        match groups.iter_mut().find(|(e, _)| *e == effect) {
-            Some((_, names)) => names.push(&d.name),
-            None => groups.push((effect, vec![&d.name])),
-        }
-    }
-    if groups.is_empty() {
-        out.push_str("No driver of the catalogue reads it.\n");
-    }
-    for (effect, drivers) in groups {
-        let who = drivers.join(", ");
-        match effect {
-            Ok(e) => out.push_str(&format!("With {who}: {e}.\n")),
-            Err(why) => out.push_str(&format!(
-                "With {who}: coe does not act on it ({why}); `coe check` {} (COE0409).\n",
-                if info.secret { "refuses it" } else { "warns" }
-            )),
-        }
-    }
-    if let Some(owned) = info.owned_flags.as_ref().filter(|o| !o.is_empty()) {
-        let list: Vec<String> = owned.iter().map(|f| format!("--{f}")).collect();
-        out.push_str(&format!(
-            "\nFlags kubeadm sets itself, which the label may not: {}.\n",
-            list.join(", ")
-        ));
-    }
-    if let Some(fields) = &info.config_fields {
-        out.push_str("\nThe flags it takes, and the configuration field each sets:\n");
-        let width = fields.keys().map(|f| f.len() + 2).max().unwrap_or(0);
-        for (flag, field) in fields {
-            out.push_str(&format!(
-                "  {:<width$}  {}: {}\n",
-                format!("--{flag}"),
-                field.path,
-                field.kind.describe()
-            ));
-        }
-    }
-    out
 }

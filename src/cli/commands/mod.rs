@@ -9,6 +9,7 @@ mod fmt;
 mod import;
 mod labels;
 mod list;
+mod lsp;
 mod plan;
 mod show;
 mod stats;
@@ -31,5 +32,6 @@ pub fn run(cli: Cli) -> crate::cli::error::Outcome {
         Command::List(a) => list::run(a),
         Command::Show(a) => show::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Lsp(a) => lsp::run(a),
     }
 }

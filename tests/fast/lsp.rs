@@ -1,0 +1,475 @@
+//! `coe lsp` driven over stdio as an editor drives it: framed JSON-RPC in,
+//! responses and published diagnostics out, on a copy of an example.
+
+use crate::common::root;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    /// Notifications read while waiting for a response.
+    notifications: Vec<Value>,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_coe"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                reader.read_exact(&mut body).unwrap();
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 0,
+            notifications: Vec::new(),
+        };
+        let init = c.request("initialize", json!({"capabilities": {}, "rootUri": null}));
+        assert!(
+            init["result"]["capabilities"]["hoverProvider"]
+                .as_bool()
+                .unwrap(),
+            "{init}"
+        );
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send_raw(&mut self, body: &str) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let body = json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string();
+        self.send_raw(&body);
+    }
+
+    fn recv(&mut self) -> Value {
+        self.messages
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server answers within 30 s")
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let body =
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
+        self.send_raw(&body);
+        loop {
+            let m = self.recv();
+            if m["id"] == json!(id) && m.get("method").is_none() {
+                return m;
+            }
+            self.notifications.push(m);
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics_for(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            if let Some(i) = self.notifications.iter().position(|n| {
+                n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+            }) {
+                let n = self.notifications.remove(i);
+                return n["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+            let m = self.recv();
+            self.notifications.push(m);
+        }
+    }
+
+    fn at(
+        &mut self,
+        method: &str,
+        uri: &str,
+        (line, character): (u32, u32),
+        extra: Value,
+    ) -> Value {
+        let mut params = json!({
+            "textDocument": {"uri": uri},
+            "position": {"line": line, "character": character},
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        self.request(method, params)
+    }
+
+    fn stop(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The line and column of the first `needle` in `text` (plus `skip` columns).
+fn pos(text: &str, needle: &str, skip: u32) -> (u32, u32) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    let line = text[..at].matches('\n').count() as u32;
+    let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+    (line, col + skip)
+}
+
+fn example() -> (tempfile::TempDir, PathBuf, String, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("examples/ha-fedora-coreos");
+    for f in ["cloud.coe", "clusters.coe"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let clusters = dir.path().join("clusters.coe");
+    let text = std::fs::read_to_string(&clusters).unwrap();
+    let cloud = dir.path().join("cloud.coe");
+    (dir, clusters, text, cloud)
+}
+
+#[test]
+fn diagnostics_follow_the_buffer_across_the_configuration() {
+    let (_dir, clusters, text, cloud) = example();
+    let mut c = Client::start();
+    let u = uri(&clusters);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": text}}),
+    );
+    assert_eq!(c.diagnostics_for(&u), Vec::<Value>::new());
+    assert_eq!(c.diagnostics_for(&uri(&cloud)), Vec::<Value>::new());
+
+    // a typo in a flag and a half-typed attribute: both reported, nothing else
+    let broken = text
+        .replace("--proxy-mode=ipvs", "--proxy-mod=ipvs")
+        .replace(
+            "  master_count = 3\n  node_count   = 3\n",
+            "  master_count = 3\n  node_count   = 3\n  node_flav\n",
+        );
+    assert_ne!(broken, text);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": broken}]}),
+    );
+    let diags = c.diagnostics_for(&u);
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["COE0001", "COE0412"], "{diags:#?}");
+    assert_eq!(
+        diags[0]["range"]["start"],
+        json!({"line": pos(&broken, "node_flav", 0).0, "character": 2})
+    );
+    assert!(
+        diags[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `--proxy-mode`?"),
+        "{diags:#?}"
+    );
+    assert_eq!(diags[1]["source"], "coe");
+
+    // closing the buffer goes back to the file on disk: clean again
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
+    assert_eq!(c.diagnostics_for(&u), Vec::<Value>::new());
+    c.stop();
+}
+
+#[test]
+fn hover_completion_and_navigation() {
+    let (_dir, clusters, text, cloud) = example();
+    let mut c = Client::start();
+    let u = uri(&clusters);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": text}}),
+    );
+    let _ = c.diagnostics_for(&u);
+
+    // hover: a label (its catalogue entry), an attribute (its schema), a reference (its target)
+    let h = c.at(
+        "textDocument/hover",
+        &u,
+        pos(&text, "kubeproxy_options", 2),
+        json!({}),
+    );
+    let h = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        h.contains("label kubeproxy_options") && h.contains("--proxy-mode"),
+        "{h}"
+    );
+    let h = c.at(
+        "textDocument/hover",
+        &u,
+        pos(&text, "master_flavor", 2),
+        json!({}),
+    );
+    let h = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(h.starts_with("**master_flavor**"), "{h}");
+    let h = c.at(
+        "textDocument/hover",
+        &u,
+        pos(&text, "template.k8s-ha", 10),
+        json!({}),
+    );
+    let h = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(h.contains("template \"k8s-ha\" {"), "{h}");
+
+    // completion: label keys in a labels block, members after `=`, references
+    let line = pos(&text, "    kubeproxy_options", 0).0;
+    let items = c.at("textDocument/completion", &u, (line, 4), json!({}));
+    let labels: Vec<&str> = items["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"kube_tag") && labels.contains(&"flannel_backend"),
+        "{labels:?}"
+    );
+    let items = c.at(
+        "textDocument/completion",
+        &u,
+        pos(&text, "network_driver      = calico", 22),
+        json!({}),
+    );
+    let members: Vec<&str> = items["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        members.contains(&"flannel") && members.contains(&"calico"),
+        "{members:?}"
+    );
+    let items = c.at(
+        "textDocument/completion",
+        &u,
+        pos(&text, "template       = template.k8s-ha", 17),
+        json!({}),
+    );
+    let refs: Vec<&str> = items["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(refs.contains(&"template.k8s-ha"), "{refs:?}");
+
+    // definition and references of the template; rename it everywhere
+    let d = c.at(
+        "textDocument/definition",
+        &u,
+        pos(&text, "template.k8s-ha", 10),
+        json!({}),
+    );
+    assert_eq!(d["result"]["uri"], u.as_str());
+    assert_eq!(
+        d["result"]["range"]["start"],
+        json!({"line": pos(&text, "template \"k8s-ha\"", 0).0, "character": 10})
+    );
+    let r = c.at(
+        "textDocument/references",
+        &u,
+        pos(&text, "template \"k8s-ha\"", 11),
+        json!({"context": {"includeDeclaration": true}}),
+    );
+    let uses = text.matches("template.k8s-ha").count();
+    assert_eq!(r["result"].as_array().unwrap().len(), uses + 1, "{r}");
+    let e = c.at(
+        "textDocument/rename",
+        &u,
+        pos(&text, "template.k8s-ha", 10),
+        json!({"newName": "k8s-main"}),
+    );
+    let edits = e["result"]["changes"][&u].as_array().unwrap();
+    assert_eq!(edits.len(), uses + 1, "{e}");
+    assert!(edits.iter().all(|x| x["newText"] == "k8s-main"));
+    let bad = c.at(
+        "textDocument/rename",
+        &u,
+        pos(&text, "template.k8s-ha", 10),
+        json!({"newName": "a\"b"}),
+    );
+    assert!(bad.get("error").is_some(), "{bad}");
+
+    // outline and folds
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let names: Vec<&str> = s["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["registry", "versions", "k8s-ha", "prod-eu1", "prod-eu2"],
+        "{s}"
+    );
+    let f = c.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert!(f["result"].as_array().unwrap().len() >= 5, "{f}");
+
+    // the cloud file is part of the configuration: hover there works too
+    let cloud_text = std::fs::read_to_string(&cloud).unwrap();
+    let cu = uri(&cloud);
+    let h = c.at(
+        "textDocument/hover",
+        &cu,
+        pos(&cloud_text, "nova_microversion", 1),
+        json!({}),
+    );
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("microversion"),
+        "{h}"
+    );
+    c.stop();
+}
+
+#[test]
+fn formatting_and_quick_fixes_are_coes_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.coe");
+    let text = "cluster \"c\" {\n node_count=3\n    master_count  =  1\n}\n";
+    std::fs::write(&path, text).unwrap();
+    let mut c = Client::start();
+    let u = uri(&path);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": text}}),
+    );
+    let _ = c.diagnostics_for(&u);
+    let f = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let expected = coe::fmt::format_source(coe::source::FileId(0), text).unwrap();
+    assert_eq!(f["result"][0]["newText"], expected.as_str(), "{f}");
+
+    // `:` for `=`: the diagnostic's fix is a quick fix
+    let colon = "cluster \"c\" {\n  node_count: 3\n}\n";
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": colon}]}),
+    );
+    let diags = c.diagnostics_for(&u);
+    assert_eq!(diags[0]["code"], "COE0001");
+    let a = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": diags[0]["range"], "context": {"diagnostics": diags}}),
+    );
+    let action = &a["result"][0];
+    assert_eq!(action["kind"], "quickfix", "{a}");
+    let edit = &action["edit"]["changes"][&u][0];
+    assert_eq!(edit["newText"], "=");
+    assert_eq!(edit["range"]["start"], json!({"line": 1, "character": 12}));
+    // a file with a syntax error is not formatted
+    let f = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(f["result"], Value::Null, "{f}");
+    c.stop();
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_server_lives_on() {
+    let mut c = Client::start();
+    // not a file URI, an unknown method, malformed JSON, a position far off
+    let r = c.at(
+        "textDocument/hover",
+        "untitled:Untitled-1",
+        (0, 0),
+        json!({}),
+    );
+    assert!(r.get("error").is_some() || r["result"].is_null(), "{r}");
+    let r = c.request("coe/unknown", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    c.send_raw("{not json");
+    write!(c.stdin, "X-Garbage: 1\r\n\r\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.coe");
+    let u = uri(&path);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": "let a = 1\n"}}),
+    );
+    let _ = c.diagnostics_for(&u);
+    let r = c.at("textDocument/hover", &u, (900, 900), json!({}));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    let r = c.at("textDocument/completion", &u, (900, 900), json!({}));
+    assert!(r.get("error").is_none(), "{r}");
+    // the malformed messages were logged, and the server answered on
+    let logged = c
+        .notifications
+        .iter()
+        .filter(|n| {
+            n["method"] == "window/logMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("malformed message")
+        })
+        .count();
+    assert_eq!(logged, 2, "{:#?}", c.notifications);
+    c.stop();
+}
