@@ -10,6 +10,7 @@ mod architecture;
 mod build;
 mod catalogue;
 mod codes;
+mod editors;
 mod examples;
 mod fmt;
 mod golden;
