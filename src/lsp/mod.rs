@@ -6,6 +6,7 @@ mod analysis;
 mod complete;
 mod input;
 mod navigate;
+mod semantic;
 mod server;
 mod text;
 

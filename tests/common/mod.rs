@@ -9,6 +9,8 @@
 
 pub mod proxy;
 
+pub mod lsp_client;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;

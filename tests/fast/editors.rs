@@ -228,3 +228,73 @@ fn neovim_drives_coe_lsp_end_to_end() {
     .unwrap();
     assert_eq!(buffer, expected, "{result}");
 }
+
+/// Copies a directory tree (the grammar, so that generating it leaves the
+/// checkout alone).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the tree-sitter CLI: scripts/test builds it (scripts/setup-tree-sitter)"]
+fn the_tree_sitter_grammar_passes_its_corpus_and_agrees_with_coe() {
+    let ts = root().join("target/tree-sitter/bin/tree-sitter");
+    assert!(ts.exists(), "run scripts/setup-tree-sitter first");
+    let dir = tempfile::tempdir().unwrap();
+    let grammar = dir.path().join("tree-sitter-coe");
+    copy_dir(&root().join("editors/tree-sitter-coe"), &grammar);
+    let run = |args: &[&str]| {
+        Command::new(&ts)
+            .args(args)
+            .current_dir(&grammar)
+            .env("TREE_SITTER_JS_RUNTIME", "native")
+            .env("TREE_SITTER_DIR", dir.path().join("config"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["generate"]);
+    assert!(
+        out.status.success(),
+        "generate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["test"]);
+    assert!(
+        out.status.success(),
+        "test: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // every example and fixture: tree-sitter finds an error exactly where
+    // coe's parser finds a grammar error
+    let mut files = Vec::new();
+    coe_files(&root().join("examples"), &mut files);
+    coe_files(&root().join("tests/syntax"), &mut files);
+    files.sort();
+    let mut disagree = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let coe_errors = coe::syntax::parse(FileId(0), &text).grammar_errors > 0;
+        let out = run(&["parse", "--quiet", f.to_str().unwrap()]);
+        let ts_errors = !out.status.success();
+        if coe_errors != ts_errors {
+            disagree.push(format!(
+                "{}: coe {} / tree-sitter {}\n{}",
+                f.display(),
+                coe_errors,
+                ts_errors,
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}

@@ -1,147 +1,11 @@
 //! `coe lsp` driven over stdio as an editor drives it: framed JSON-RPC in,
 //! responses and published diagnostics out, on a copy of an example.
 
+use crate::common::lsp_client::Client;
 use crate::common::root;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::Duration;
-
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
-    next_id: i64,
-    /// Notifications read while waiting for a response.
-    notifications: Vec<Value>,
-}
-
-impl Client {
-    fn start() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coe"))
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("a Content-Length header")];
-                reader.read_exact(&mut body).unwrap();
-                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut c = Client {
-            child,
-            stdin,
-            messages: rx,
-            next_id: 0,
-            notifications: Vec::new(),
-        };
-        let init = c.request("initialize", json!({"capabilities": {}, "rootUri": null}));
-        assert!(
-            init["result"]["capabilities"]["hoverProvider"]
-                .as_bool()
-                .unwrap(),
-            "{init}"
-        );
-        c.notify("initialized", json!({}));
-        c
-    }
-
-    fn send_raw(&mut self, body: &str) {
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        let body = json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string();
-        self.send_raw(&body);
-    }
-
-    fn recv(&mut self) -> Value {
-        self.messages
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server answers within 30 s")
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        let body =
-            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
-        self.send_raw(&body);
-        loop {
-            let m = self.recv();
-            if m["id"] == json!(id) && m.get("method").is_none() {
-                return m;
-            }
-            self.notifications.push(m);
-        }
-    }
-
-    /// The next diagnostics published for `uri`.
-    fn diagnostics_for(&mut self, uri: &str) -> Vec<Value> {
-        loop {
-            if let Some(i) = self.notifications.iter().position(|n| {
-                n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
-            }) {
-                let n = self.notifications.remove(i);
-                return n["params"]["diagnostics"].as_array().unwrap().clone();
-            }
-            let m = self.recv();
-            self.notifications.push(m);
-        }
-    }
-
-    fn at(
-        &mut self,
-        method: &str,
-        uri: &str,
-        (line, character): (u32, u32),
-        extra: Value,
-    ) -> Value {
-        let mut params = json!({
-            "textDocument": {"uri": uri},
-            "position": {"line": line, "character": character},
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            params[k] = v.clone();
-        }
-        self.request(method, params)
-    }
-
-    fn stop(mut self) {
-        let r = self.request("shutdown", Value::Null);
-        assert!(r.get("error").is_none(), "{r}");
-        self.notify("exit", Value::Null);
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}");
-    }
-}
 
 fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
@@ -471,5 +335,92 @@ fn bad_requests_get_errors_and_the_server_lives_on() {
         })
         .count();
     assert_eq!(logged, 2, "{:#?}", c.notifications);
+    c.stop();
+}
+
+#[test]
+fn semantic_tokens_and_inlay_hints() {
+    let (_dir, clusters, text, _cloud) = example();
+    let mut c = Client::start();
+    let u = uri(&clusters);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": text}}),
+    );
+    let _ = c.diagnostics_for(&u);
+    let r = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let data: Vec<u64> = r["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    // decode: (line, column, length, type) in the legend's order
+    let legend = [
+        "comment",
+        "string",
+        "number",
+        "keyword",
+        "type",
+        "property",
+        "enumMember",
+        "variable",
+        "function",
+        "operator",
+    ];
+    let (mut line, mut col) = (0u64, 0u64);
+    let mut tokens = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            col = 0;
+        }
+        line += t[0];
+        col += t[1];
+        let l = text.lines().nth(line as usize).unwrap();
+        let word: String = l.chars().skip(col as usize).take(t[2] as usize).collect();
+        tokens.push((word, legend[t[3] as usize]));
+    }
+    let has = |w: &str, k: &str| tokens.iter().any(|(a, b)| a == w && *b == k);
+    assert!(
+        has("let", "keyword") && has("registry", "variable"),
+        "{tokens:?}"
+    );
+    assert!(
+        has("template", "type") && has("k8s-ha", "variable"),
+        "{tokens:?}"
+    );
+    assert!(
+        has("master_count", "property") && has("calico", "enumMember"),
+        "{tokens:?}"
+    );
+    assert!(
+        has("50GiB", "number") && has("true", "keyword"),
+        "{tokens:?}"
+    );
+    assert!(
+        tokens
+            .iter()
+            .any(|(w, k)| w.starts_with('#') && *k == "comment"),
+        "{tokens:?}"
+    );
+
+    let r = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": u}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 999, "character": 0}}}),
+    );
+    let hints: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(hints.len(), 2, "{r}");
+    assert!(
+        hints[0].contains("k8s_fedora_coreos_v1, 3 masters, 5 workers, m1.medium"),
+        "{hints:?}"
+    );
     c.stop();
 }
