@@ -93,6 +93,23 @@ check(text:find('template "k8s-main"', 1, true) and text:find("template.k8s-main
 local def = request("textDocument/definition", at(20, col))
 def = def[1] or def
 check(def.range.start.line == 9, "definition is the template's line: " .. vim.inspect(def))
+
+-- references (declaration included), outline, folds, semantic tokens, inlay hints
+local refs = request("textDocument/references", vim.tbl_extend("force", at(20, col), { context = { includeDeclaration = true } }))
+check(#refs == 2, "references: the declaration and the one use")
+local doc = { textDocument = { uri = vim.uri_from_bufnr(buf) } }
+local symbols = request("textDocument/documentSymbol", doc)
+local names = {}
+for _, sym in ipairs(symbols) do table.insert(names, sym.name) end
+check(table.concat(names, ",") == "regionone,k8s-main,prod", "outline: " .. table.concat(names, ","))
+local folds = request("textDocument/foldingRange", doc)
+check(#folds >= 3, "folding ranges for the three blocks")
+local tokens = request("textDocument/semanticTokens/full", doc)
+check(#tokens.data > 0 and #tokens.data % 5 == 0, "semantic tokens")
+local hints = request("textDocument/inlayHint", vim.tbl_extend("force", doc, {
+  range = { start = { line = 0, character = 0 }, ["end"] = { line = 30, character = 0 } },
+}))
+check(#hints == 1 and hints[1].label:find("k8s_fedora_coreos_v1", 1, true) ~= nil, "an inlay hint on the cluster")
 end
 
 -- any error (a failed check, an API missing in this Neovim) ends the run
