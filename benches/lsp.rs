@@ -90,6 +90,22 @@ fn main() {
     c.stop();
     edits.sort();
 
+    // the same work without the protocol: parse, check, convert diagnostics
+    let mut inside = Vec::new();
+    let mut parse_only = Vec::new();
+    let mut count = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let a = coe::lsp::Analysis::new(vec![(file.clone(), text.clone())]);
+        count = a.diagnostics().iter().map(|(_, d)| d.len()).sum::<usize>();
+        inside.push(t.elapsed());
+        let t = Instant::now();
+        let _ = coe::syntax::parse(coe::source::FileId(0), &text);
+        parse_only.push(t.elapsed());
+    }
+    inside.sort();
+    parse_only.sort();
+
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let (p50, p95) = (percentile(&edits, 0.5), percentile(&edits, 0.95));
     let check50 = percentile(&check, 0.5);
@@ -107,4 +123,9 @@ fn main() {
         ms(check50)
     );
     println!("  ratio edit p50 / check p50: {:.2}", ms(p50) / ms(check50));
+    println!(
+        "  of which analysis (parse + check + {count} diagnostics) p50 {:7.1} ms, the parse alone {:5.1} ms",
+        ms(percentile(&inside, 0.5)),
+        ms(percentile(&parse_only, 0.5))
+    );
 }

@@ -70,6 +70,12 @@ pub fn check_files(sources: &mut SourceMap, files: &[FileId], options: &Options)
 
 /// Checks parsed files (stdlib first, then the configuration).
 pub fn check(files: &[ast::File], options: &Options) -> Checked {
+    check_all(&files.iter().collect::<Vec<_>>(), options)
+}
+
+/// [`check`] over borrowed trees: a caller that keeps the stdlib parsed
+/// (the language server) need not copy it for every check.
+pub fn check_all(files: &[&ast::File], options: &Options) -> Checked {
     let mut diags: Vec<Diagnostic> = Vec::new();
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| &f.items).collect();
     let lets = items.iter().filter_map(|i| match i {

@@ -6,7 +6,7 @@
 use super::text::LineIndex;
 use crate::check::{self, Checked, Options};
 use crate::diag::{self, Severity};
-use crate::source::{FileId, SourceMap};
+use crate::source::FileId;
 use crate::syntax::kind::{SyntaxKind, SyntaxNode, SyntaxToken};
 use crate::syntax::{self, Parse};
 use std::collections::HashMap;
@@ -27,18 +27,15 @@ pub struct FileData {
 }
 
 impl Analysis {
-    /// Checks `files` (path and text) together with the stdlib.
+    /// Checks `files` (path and text) together with the stdlib, exactly as
+    /// `check::check_files` does; the stdlib is parsed once per process.
     pub fn new(files: Vec<(PathBuf, String)>) -> Analysis {
-        let mut sources = SourceMap::new();
-        let ids: Vec<FileId> = files
-            .iter()
-            .map(|(p, t)| sources.add_text(&p.display().to_string(), t))
-            .collect();
-        let checked = check::check_files(&mut sources, &ids, &Options::default());
-        let files = files
+        let stdlib = stdlib_trees();
+        let files: Vec<FileData> = files
             .into_iter()
-            .zip(ids)
-            .map(|((path, text), id)| {
+            .enumerate()
+            .map(|(i, (path, text))| {
+                let id = FileId((stdlib.len() + i) as u32);
                 let parse = syntax::parse(id, &text);
                 FileData {
                     path,
@@ -48,6 +45,17 @@ impl Analysis {
                 }
             })
             .collect();
+        let trees: Vec<&syntax::ast::File> = stdlib
+            .iter()
+            .chain(files.iter().map(|f| &f.parse.file))
+            .collect();
+        let mut checked = check::check_all(&trees, &Options::default());
+        checked.diagnostics.extend(
+            files
+                .iter()
+                .flat_map(|f| f.parse.diagnostics.iter().cloned()),
+        );
+        checked.diagnostics.sort();
         Analysis { checked, files }
     }
 
@@ -64,11 +72,16 @@ impl Analysis {
     pub fn diagnostics(&self) -> Vec<(PathBuf, Vec<lsp::Diagnostic>)> {
         let mut out: HashMap<FileId, Vec<lsp::Diagnostic>> =
             self.files.iter().map(|f| (f.id, Vec::new())).collect();
+        let indexes: HashMap<FileId, LineIndex> = self
+            .files
+            .iter()
+            .map(|f| (f.id, LineIndex::new(&f.text)))
+            .collect();
         for d in self.checked.diagnostics.iter() {
             let Some(file) = self.by_id(d.primary.span.file) else {
                 continue; // the stdlib's own
             };
-            let converted = self.convert(file, d);
+            let converted = self.convert(&indexes[&file.id], d);
             out.entry(file.id).or_default().push(converted);
         }
         self.files
@@ -77,8 +90,7 @@ impl Analysis {
             .collect()
     }
 
-    fn convert(&self, file: &FileData, d: &diag::Diagnostic) -> lsp::Diagnostic {
-        let index = LineIndex::new(&file.text);
+    fn convert(&self, index: &LineIndex, d: &diag::Diagnostic) -> lsp::Diagnostic {
         let s = d.primary.span;
         let mut message = d.message.clone();
         if let Some(label) = &d.primary.message {
@@ -153,7 +165,7 @@ impl Analysis {
                 out.push(lsp::CodeAction {
                     title: sugg.message.clone(),
                     kind: Some(lsp::CodeActionKind::QUICKFIX),
-                    diagnostics: Some(vec![self.convert(file, d)]),
+                    diagnostics: Some(vec![self.convert(&index, d)]),
                     edit: Some(lsp::WorkspaceEdit {
                         changes: Some(HashMap::from([(uri.clone(), edits)])),
                         ..Default::default()
@@ -318,6 +330,19 @@ pub fn reference_parts(reference: &SyntaxNode) -> Option<(String, String)> {
         _ => None,
     });
     Some((parts.next()?, parts.next()?))
+}
+
+/// The stdlib's trees, with the file ids `check::add_stdlib` gives them
+/// (0, 1, ...): parsed on first use, shared by every analysis after.
+fn stdlib_trees() -> &'static [syntax::ast::File] {
+    static TREES: std::sync::OnceLock<Vec<syntax::ast::File>> = std::sync::OnceLock::new();
+    TREES.get_or_init(|| {
+        crate::stdlib::FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (_, text))| syntax::parse(FileId(i as u32), text).file)
+            .collect()
+    })
 }
 
 pub fn uri_of(path: &Path) -> Option<lsp::Uri> {
