@@ -46,6 +46,30 @@ import sqlite_safe  # noqa: E402
 sqlite_safe.install(foreign_keys=os.environ.get("HEAT_SQLITE_FK", "1") != "0")
 
 
+# ---- CPython 3.11.7: the AST constructor's recursion-depth counter is not
+# thread-safe (gh-106905, fixed in 3.11.9). The convergence engine checks
+# resources in threads and each decodes its sync-point data with
+# ast.literal_eval; two at once can raise "SystemError: AST constructor
+# recursion depth mismatch", which leaves the stack IN_PROGRESS for ever.
+# One lock around the ast entry points Heat uses serialises them.
+
+import ast  # noqa: E402
+
+_AST_LOCK = threading.RLock()
+
+
+def _serialised(fn):
+    def call(*args, **kwargs):
+        with _AST_LOCK:
+            return fn(*args, **kwargs)
+
+    return call
+
+
+ast.parse = _serialised(ast.parse)
+ast.literal_eval = _serialised(ast.literal_eval)
+
+
 # ---- optional speed patch
 
 
