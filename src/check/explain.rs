@@ -69,7 +69,16 @@ pub fn label(catalogue: &Catalogue, info: &LabelInfo) -> String {
     for (effect, drivers) in groups {
         let who = drivers.join(", ");
         match effect {
-            Ok(e) => out.push_str(&format!("With {who}: {e}.\n")),
+            Ok(e) => {
+                out.push_str(&format!("With {who}: {e}.\n"));
+                // what the effect's consumer says about a running cluster
+                let later = if e.starts_with("node scripts:") {
+                    "the nodes read it once, when they bootstrap: changing it later changes no running node (`coe plan` says so); nodes added after the change get it (a rebuild keeps a server's first user data)"
+                } else {
+                    "it reaches Heat as a parameter: `coe plan` shows what a change does to the running cluster (update in place or replace) before anything changes"
+                };
+                out.push_str(&format!("  On a running cluster, {later}.\n"));
+            }
             Err(why) => out.push_str(&format!(
                 "With {who}: coe does not act on it ({why}); `coe check` {} (COE0409).\n",
                 if info.secret { "refuses it" } else { "warns" }

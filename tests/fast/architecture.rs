@@ -118,7 +118,10 @@ fn dependencies_point_one_way() {
         ("heat", &["heat"]),
         ("plan", &["compile", "heat", "stdlib", "plan"]),
         ("apply", &["heat", "plan", "apply"]),
-        ("lsp", &["source", "diag", "syntax", "stdlib", "check", "fmt", "lsp"]),
+        (
+            "lsp",
+            &["source", "diag", "syntax", "stdlib", "check", "fmt", "lsp"],
+        ),
     ];
     for (module, ok) in allowed {
         for (file, used) in crate_uses(module) {
