@@ -16,6 +16,8 @@ enum Slot {
     Entry { block: Option<String> },
     /// The value of `key` in a `block`.
     Value { block: String, key: String },
+    /// Right after the digits of `key`'s value: its unit.
+    Unit { block: String, key: String },
 }
 
 impl Analysis {
@@ -31,6 +33,7 @@ impl Analysis {
             Slot::Entry { block: Some(b) } if b == "labels" => self.label_keys(),
             Slot::Entry { block: Some(b) } => self.entries(&b),
             Slot::Value { block, key } => self.values(&block, &key),
+            Slot::Unit { block, key } => self.units(&block, &key),
         }
     }
 
@@ -176,6 +179,39 @@ impl Analysis {
         out
     }
 
+    /// Units for a size or duration attribute (sizes also for labels such
+    /// as `docker_volume_size`, which take whole gigabytes and no unit).
+    fn units(&self, block: &str, key: &str) -> Vec<lsp::CompletionItem> {
+        let ty = self
+            .checked
+            .catalogue
+            .schemas
+            .get(block)
+            .and_then(|s| s.attributes.get(key))
+            .map(|a| &a.ty);
+        let units: &[(&str, &str)] = match ty {
+            Some(Ty::Size | Ty::Gigabytes) => &[
+                ("GiB", "gibibytes (2^30 bytes)"),
+                ("MiB", "mebibytes (2^20 bytes)"),
+                ("TiB", "tebibytes (2^40 bytes)"),
+                ("GB", "gigabytes (10^9 bytes)"),
+                ("MB", "megabytes (10^6 bytes)"),
+                ("TB", "terabytes (10^12 bytes)"),
+            ],
+            Some(Ty::Duration) => &[
+                ("m", "minutes"),
+                ("h", "hours"),
+                ("s", "seconds"),
+                ("d", "days"),
+            ],
+            _ => &[],
+        };
+        units
+            .iter()
+            .map(|(u, doc)| item(u, lsp::CompletionItemKind::UNIT, "unit", doc))
+            .collect()
+    }
+
     /// Members the COE and driver tables allow for an attribute.
     fn table_members(&self, key: &str) -> Vec<String> {
         let c = &self.checked.catalogue;
@@ -313,6 +349,11 @@ fn slot_at(root: &SyntaxNode, text: &str, offset: usize) -> Option<Slot> {
         } else {
             key
         };
+        // `= 20|`: digits just typed take a unit
+        let value = before[eq + 1..].trim_start();
+        if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Some(Slot::Unit { block, key });
+        }
         return Some(Slot::Value { block, key });
     }
     // a key being typed: only name characters before the cursor on its line

@@ -171,6 +171,21 @@ fn hover_completion_and_navigation() {
         .collect();
     assert!(refs.contains(&"template.k8s-ha"), "{refs:?}");
 
+    // right after the digits of a size: its units
+    let items = c.at(
+        "textDocument/completion",
+        &u,
+        pos(&text, "= 50GiB", 4),
+        json!({}),
+    );
+    let units: Vec<&str> = items["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(units.contains(&"GiB") && !units.contains(&"h"), "{units:?}");
+
     // definition and references of the template; rename it everywhere
     let d = c.at(
         "textDocument/definition",
