@@ -345,6 +345,40 @@ fn stdlib_trees() -> &'static [syntax::ast::File] {
     })
 }
 
+/// Buffers that are not files (`untitled:`) get a path no file can have
+/// (it holds a NUL), under which they are checked alone.
+const UNTITLED: &str = "/coe-untitled\0";
+
+fn untitled() -> &'static std::sync::Mutex<Vec<lsp::Uri>> {
+    static URIS: std::sync::OnceLock<std::sync::Mutex<Vec<lsp::Uri>>> = std::sync::OnceLock::new();
+    URIS.get_or_init(Default::default)
+}
+
+/// The path a document is known by: its file, or an untitled buffer's stand-in.
+pub fn path_of(uri: &lsp::Uri) -> PathBuf {
+    // to_file_path does not look at the scheme
+    if uri.as_str().starts_with("file:")
+        && let Some(p) = uri.to_file_path()
+    {
+        return p.into_owned();
+    }
+    let mut uris = untitled().lock().expect("untitled lock");
+    let i = uris.iter().position(|u| u == uri).unwrap_or_else(|| {
+        uris.push(uri.clone());
+        uris.len() - 1
+    });
+    PathBuf::from(format!("{UNTITLED}/{i}/buffer.coe"))
+}
+
 pub fn uri_of(path: &Path) -> Option<lsp::Uri> {
+    if let Some(rest) = path.to_str().and_then(|p| p.strip_prefix(UNTITLED)) {
+        let i: usize = rest
+            .trim_start_matches('/')
+            .split('/')
+            .next()?
+            .parse()
+            .ok()?;
+        return untitled().lock().expect("untitled lock").get(i).cloned();
+    }
     lsp::Uri::from_file_path(path)
 }

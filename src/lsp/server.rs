@@ -122,9 +122,7 @@ fn configuration_dir(file: &Path) -> PathBuf {
 }
 
 fn path_of(uri: &Uri) -> Result<PathBuf> {
-    uri.to_file_path()
-        .map(|p| p.into_owned())
-        .ok_or_else(|| Error::invalid_params(format!("not a file URI: {}", uri.as_str())))
+    Ok(super::analysis::path_of(uri))
 }
 
 /// The byte offset of a position in the analysed text of `path`.

@@ -313,14 +313,25 @@ fn formatting_and_quick_fixes_are_coes_own() {
 #[test]
 fn bad_requests_get_errors_and_the_server_lives_on() {
     let mut c = Client::start();
-    // not a file URI, an unknown method, malformed JSON, a position far off
-    let r = c.at(
-        "textDocument/hover",
-        "untitled:Untitled-1",
-        (0, 0),
-        json!({}),
+    // a buffer that is no file is checked alone
+    let untitled = "untitled:Untitled-1";
+    let r = c.at("textDocument/hover", untitled, (0, 0), json!({}));
+    assert!(r.get("error").is_none() && r["result"].is_null(), "{r}");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": untitled, "languageId": "coe", "version": 1, "text": "cluster \"c\" {\n  node_count: 3\n}\n"}}),
     );
-    assert!(r.get("error").is_some() || r["result"].is_null(), "{r}");
+    let d = c.diagnostics_for(untitled);
+    assert_eq!(d[0]["code"], "COE0001", "{d:?}");
+    let h = c.at("textDocument/hover", untitled, (1, 4), json!({}));
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("node_count"),
+        "{h}"
+    );
+    // an unknown method, malformed JSON, a position far off
     let r = c.request("coe/unknown", json!({}));
     assert_eq!(r["error"]["code"], -32601, "{r}");
     c.send_raw("{not json");
