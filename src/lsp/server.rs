@@ -23,6 +23,9 @@ struct State {
     analyses: HashMap<PathBuf, Arc<Analysis>>,
     /// Files of each configuration that were last sent diagnostics.
     published: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Changes seen per configuration: an analysis that finishes after a
+    /// newer change started is dropped (the newer one publishes).
+    generation: HashMap<PathBuf, u64>,
 }
 
 impl Backend {
@@ -43,11 +46,9 @@ impl Backend {
             .await;
     }
 
-    /// The configuration's analysis, made now from the open buffers and
-    /// the files on disk.
-    fn analyse(&self, file: &Path) -> Arc<Analysis> {
+    /// The configuration's files, open buffers in place of their files on disk.
+    fn gather(state: &State, file: &Path) -> Vec<(PathBuf, String)> {
         let dir = configuration_dir(file);
-        let mut state = self.state.lock().expect("state lock");
         let mut files: Vec<(PathBuf, String)> = Vec::new();
         if let Ok(entries) = std::fs::read_dir(&dir) {
             let mut paths: Vec<PathBuf> = entries
@@ -72,34 +73,64 @@ impl Backend {
         {
             files.push((file.to_path_buf(), t.clone()));
         }
-        let analysis = Arc::new(Analysis::new(files));
-        state.analyses.insert(dir, analysis.clone());
+        files
+    }
+
+    /// The configuration's analysis, made now.
+    fn analyse(&self, file: &Path) -> Arc<Analysis> {
+        let mut state = self.state.lock().expect("state lock");
+        let analysis = Arc::new(Analysis::new(Self::gather(&state, file)));
+        state
+            .analyses
+            .insert(configuration_dir(file), analysis.clone());
         analysis
     }
 
-    /// The last analysis of the file's configuration, or a new one.
+    /// The last analysis of the file's configuration, if it saw the buffer
+    /// as it is now; else a new one (an edit may still be being checked).
     fn analysis(&self, file: &Path) -> Arc<Analysis> {
         let dir = configuration_dir(file);
-        let cached = self
-            .state
-            .lock()
-            .expect("state lock")
-            .analyses
-            .get(&dir)
-            .cloned();
-        match cached {
-            Some(a) if a.file(file).is_some() => a,
-            _ => self.analyse(file),
-        }
+        let fresh = {
+            let state = self.state.lock().expect("state lock");
+            state
+                .analyses
+                .get(&dir)
+                .cloned()
+                .filter(|a| match a.file(file) {
+                    Some(f) => state.open.get(file).is_none_or(|open| *open == f.text),
+                    None => false,
+                })
+        };
+        fresh.unwrap_or_else(|| self.analyse(file))
     }
 
+    /// Checks the file's configuration off the protocol's thread (requests
+    /// keep being answered meanwhile) and publishes every file's
+    /// diagnostics, unless a newer change came in while it ran.
     async fn publish(&self, file: &Path) {
-        let analysis = self.analyse(file);
         let dir = configuration_dir(file);
-        let diagnostics = analysis.diagnostics();
+        let (mine, files) = {
+            let mut state = self.state.lock().expect("state lock");
+            let g = state.generation.entry(dir.clone()).or_default();
+            *g += 1;
+            let mine = *g;
+            (mine, Self::gather(&state, file))
+        };
+        let work = tokio::task::spawn_blocking(move || {
+            let analysis = Arc::new(Analysis::new(files));
+            let diagnostics = analysis.diagnostics();
+            (analysis, diagnostics)
+        });
+        let Ok((analysis, diagnostics)) = work.await else {
+            return;
+        };
         let now: Vec<PathBuf> = diagnostics.iter().map(|(p, _)| p.clone()).collect();
         let gone: Vec<PathBuf> = {
             let mut state = self.state.lock().expect("state lock");
+            if state.generation.get(&dir) != Some(&mine) {
+                return; // stale: a newer change is being checked
+            }
+            state.analyses.insert(dir.clone(), analysis);
             let before = state.published.insert(dir, now.clone()).unwrap_or_default();
             before.into_iter().filter(|p| !now.contains(p)).collect()
         };

@@ -450,3 +450,65 @@ fn semantic_tokens_and_inlay_hints() {
     );
     c.stop();
 }
+
+/// Edits faster than checks: whatever is published in between, the last
+/// diagnostics are those of the last text, and requests see the last text.
+#[test]
+fn rapid_edits_end_with_the_last_texts_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.coe");
+    std::fs::write(&path, "").unwrap();
+    let mut c = Client::start();
+    let u = uri(&path);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": ""}}),
+    );
+    let _ = c.diagnostics_for(&u);
+    let texts: Vec<String> = (0..20)
+        .map(|i| {
+            format!(
+                "cluster \"c\" {{\n{}  node_count = {i}\n}}\n",
+                "\n".repeat(i)
+            )
+        })
+        .chain(["let broken = \n".to_string()])
+        .collect();
+    for (v, text) in texts.iter().enumerate() {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": u, "version": v + 2}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    // hover asks about the last text: line 0 holds `let broken`
+    let h = c.at("textDocument/hover", &u, (0, 5), json!({}));
+    assert!(h.get("error").is_none(), "{h}");
+    let last = loop {
+        let d = c.diagnostics_for(&u);
+        if d.first().is_some_and(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("`broken` has no value")
+                || d["message"].as_str().unwrap().contains("expected a value")
+        }) {
+            break d;
+        }
+    };
+    assert_eq!(last.len(), 1, "{last:?}");
+    // nothing stale arrives after it
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert_eq!(r["result"][0]["name"], "broken", "{r}");
+    assert!(
+        !c.notifications
+            .iter()
+            .any(|n| n["method"] == "textDocument/publishDiagnostics"),
+        "{:#?}",
+        c.notifications
+    );
+    c.stop();
+}
