@@ -81,7 +81,7 @@ impl Analysis {
             let Some(file) = self.by_id(d.primary.span.file) else {
                 continue; // the stdlib's own
             };
-            let converted = self.convert(&indexes[&file.id], d);
+            let converted = self.convert(&indexes, d);
             out.entry(file.id).or_default().push(converted);
         }
         self.files
@@ -90,7 +90,15 @@ impl Analysis {
             .collect()
     }
 
-    fn convert(&self, index: &LineIndex, d: &diag::Diagnostic) -> lsp::Diagnostic {
+    /// One diagnostic in the protocol's terms; `indexes` holds each file's
+    /// line index (built once per analysis: a diagnostic's related spans may
+    /// point into any file).
+    fn convert(
+        &self,
+        indexes: &HashMap<FileId, LineIndex>,
+        d: &diag::Diagnostic,
+    ) -> lsp::Diagnostic {
+        let index = &indexes[&d.primary.span.file];
         let s = d.primary.span;
         let mut message = d.message.clone();
         if let Some(label) = &d.primary.message {
@@ -107,7 +115,7 @@ impl Analysis {
             .iter()
             .filter_map(|l| {
                 let f = self.by_id(l.span.file)?;
-                let idx = LineIndex::new(&f.text);
+                let idx = indexes.get(&f.id)?;
                 Some(lsp::DiagnosticRelatedInformation {
                     location: lsp::Location::new(
                         uri_of(&f.path)?,
@@ -132,6 +140,13 @@ impl Analysis {
         }
     }
 
+    fn line_indexes(&self) -> HashMap<FileId, LineIndex<'_>> {
+        self.files
+            .iter()
+            .map(|f| (f.id, LineIndex::new(&f.text)))
+            .collect()
+    }
+
     /// The diagnostics' suggested edits in `file` that touch `range`, as
     /// quick fixes.
     pub fn code_actions(&self, path: &Path, range: lsp::Range) -> Vec<lsp::CodeAction> {
@@ -141,7 +156,8 @@ impl Analysis {
         let Some(uri) = uri_of(path) else {
             return Vec::new();
         };
-        let index = LineIndex::new(&file.text);
+        let indexes = self.line_indexes();
+        let index = &indexes[&file.id];
         let (start, end) = (index.offset(range.start), index.offset(range.end));
         let mut out = Vec::new();
         for d in self.checked.diagnostics.iter() {
@@ -165,7 +181,7 @@ impl Analysis {
                 out.push(lsp::CodeAction {
                     title: sugg.message.clone(),
                     kind: Some(lsp::CodeActionKind::QUICKFIX),
-                    diagnostics: Some(vec![self.convert(&index, d)]),
+                    diagnostics: Some(vec![self.convert(&indexes, d)]),
                     edit: Some(lsp::WorkspaceEdit {
                         changes: Some(HashMap::from([(uri.clone(), edits)])),
                         ..Default::default()
