@@ -251,6 +251,18 @@ impl Analysis {
                 }
             }
             out.push_str(&format!("\n\n{}", attr.description));
+            // what a change would do, from plan's own analysis
+            let value = token
+                .parent_ancestors()
+                .find(|n| n.kind() == SyntaxKind::ATTRIBUTE)
+                .and_then(|a| a.children().find(|c| is_value(c.kind())));
+            if let (Some(value), Some(file)) = (value, self.file(path)) {
+                let r = value.text_range();
+                let span = crate::source::Span::new(file.id, r.start().into(), r.end().into());
+                if let Some(effect) = self.change_effect(file, span) {
+                    out.push_str(&format!("\n\n{effect}"));
+                }
+            }
             return Some(out);
         }
         if ctx.on_block_kind {
@@ -318,6 +330,19 @@ impl Context {
         }
         ctx
     }
+}
+
+fn is_value(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        SyntaxKind::STRING
+            | SyntaxKind::LITERAL
+            | SyntaxKind::WORD
+            | SyntaxKind::REFERENCE
+            | SyntaxKind::CALL
+            | SyntaxKind::LIST
+            | SyntaxKind::MAP
+    )
 }
 
 /// An attribute's key as written (quotes taken off).

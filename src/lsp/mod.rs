@@ -4,6 +4,7 @@
 
 mod analysis;
 mod complete;
+mod effect;
 mod input;
 mod navigate;
 mod semantic;

@@ -116,6 +116,21 @@ fn hover_completion_and_navigation() {
         .unwrap()
         .to_string();
     assert!(h.starts_with("**master_flavor**"), "{h}");
+    // an attribute's hover says what a change does, from plan's analysis
+    let h = c.at(
+        "textDocument/hover",
+        &u,
+        pos(&text, "  image               =", 3),
+        json!({}),
+    );
+    let h = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        h.contains("`masters/*/server`: rebuild (the root disk is re-imaged)"),
+        "{h}"
+    );
     let h = c.at(
         "textDocument/hover",
         &u,
