@@ -257,7 +257,12 @@ impl LanguageServer for Backend {
         let Some(at) = offset(&a, &path, p.text_document_position_params.position) else {
             return Ok(None);
         };
-        Ok(a.hover(&path, at).map(|value| Hover {
+        // a hover may compile the clusters (what a change does): off the
+        // protocol's thread, and dropped if the client cancels the request
+        let value = tokio::task::spawn_blocking(move || a.hover(&path, at))
+            .await
+            .map_err(|_| Error::internal_error())?;
+        Ok(value.map(|value| Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
                 value,
