@@ -527,3 +527,43 @@ fn rapid_edits_end_with_the_last_texts_diagnostics() {
     );
     c.stop();
 }
+
+/// A large file (20,000 lines and a 1 MB line) is checked and answered like
+/// a small one.
+#[test]
+fn large_files_are_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.coe");
+    let mut text = format!("let long = \"{}\"\n", "x".repeat(1 << 20));
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "cluster \"c{i}\" {{\n  node_count = {}\n  master_count = 1\n  labels {{\n    kube_tag = \"v1.27.4\"\n  }}\n  create_timeout = 1h\n}}\n\n",
+            i % 7
+        ));
+    }
+    assert!(text.lines().count() > 18_000);
+    let mut c = Client::start();
+    let u = uri(&path);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "coe", "version": 1, "text": text}}),
+    );
+    let diags = c.diagnostics_for(&u);
+    // no template: every cluster says so, and nothing else goes wrong
+    assert!(!diags.is_empty());
+    let last = text.lines().count() as u32 - 3;
+    let h = c.at("textDocument/hover", &u, (last, 4), json!({}));
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("create_timeout"),
+        "{h}"
+    );
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert_eq!(s["result"].as_array().unwrap().len(), 2001);
+    c.stop();
+}
