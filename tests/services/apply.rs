@@ -362,7 +362,7 @@ fn an_interrupted_apply_leaves_heat_to_finish_and_a_rerun_converges() {
     // Servers that take 20 s: the test sees CREATE_IN_PROGRESS however
     // fast Heat is, and the rerun below still finds the create running.
     let slow = slow_env(&dir, 20).display().to_string();
-    let child = Command::new(env!("CARGO_BIN_EXE_coe"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coe"))
         .args(["apply", "--yes", "-e", &stubs, "-e", &slow])
         .current_dir(&dir)
         .env("COE_HEAT_URL", &heat)
@@ -383,6 +383,12 @@ fn an_interrupted_apply_leaves_heat_to_finish_and_a_rerun_converges() {
             && st["stack_status"] == "CREATE_IN_PROGRESS"
         {
             break format!("{heat}/stacks/{cluster}/{}", st["id"].as_str().unwrap());
+        }
+        // an apply that ended first says why (once, Heat refused its preview)
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+            panic!("coe apply ended ({status}) before the create started:\n{err}");
         }
         assert!(
             std::time::Instant::now() < deadline,
