@@ -157,6 +157,19 @@ fn bad_duration(text: &str, span: Span) -> Option<(Diagnostic, ExprKind)> {
     Some((d, ExprKind::Duration(secs)))
 }
 
+/// The diagnostic for an escape `unescape` refused.
+pub fn unknown_escape(text: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code(2),
+        span,
+        format!("unknown escape `{}` in string", text.trim_end()),
+    )
+    .with_label(why)
+    .with_help(
+        "valid escapes are `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\$` and `\\u{...}`; write a backslash as `\\\\`",
+    )
+}
+
 pub fn unescape(text: &str) -> Result<char, &'static str> {
     let rest = &text[1..];
     match rest {

@@ -204,21 +204,19 @@ impl Lower<'_> {
         };
         for element in node.children_with_tokens() {
             match element {
-                rowan::NodeOrToken::Token(t) if t.kind() == STRING_TEXT => push_text(&mut parts, t.text()),
-                rowan::NodeOrToken::Token(t) if t.kind() == ESCAPE => match literal::unescape(t.text()) {
-                    Ok(c) => push_text(&mut parts, c.encode_utf8(&mut [0; 4])),
-                    Err(why) => self.diagnostics.push(
-                        Diagnostic::new(
-                            Code(2),
+                rowan::NodeOrToken::Token(t) if t.kind() == STRING_TEXT => {
+                    push_text(&mut parts, t.text())
+                }
+                rowan::NodeOrToken::Token(t) if t.kind() == ESCAPE => {
+                    match literal::unescape(t.text()) {
+                        Ok(c) => push_text(&mut parts, c.encode_utf8(&mut [0; 4])),
+                        Err(why) => self.diagnostics.push(literal::unknown_escape(
+                            t.text(),
                             self.token_span(&t),
-                            format!("unknown escape `{}` in string", t.text().trim_end()),
-                        )
-                        .with_label(why)
-                        .with_help(
-                            "valid escapes are `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\$` and `\\u{...}`; write a backslash as `\\\\`",
-                        ),
-                    ),
-                },
+                            why,
+                        )),
+                    }
+                }
                 rowan::NodeOrToken::Node(n) if n.kind() == INTERPOLATION => {
                     if let Some(e) = self.value_of(&n) {
                         parts.push(StrPart::Interp(e));

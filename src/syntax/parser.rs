@@ -546,6 +546,17 @@ impl Parser<'_> {
         self.finish();
     }
 
+    fn unclosed_items(&mut self, open: Span, close_text: &str, what: &str) {
+        self.push(
+            syntax(
+                open,
+                format!("{what} is never closed"),
+                format!("expected {close_text} to close this"),
+            )
+            .with_help(format!("add {close_text} after the last item")),
+        );
+    }
+
     /// Comma-separated values up to `close`.
     fn items(&mut self, close: SyntaxKind, close_text: &str, what: &str) {
         let open = self.span_of(self.pos.saturating_sub(1));
@@ -555,29 +566,16 @@ impl Parser<'_> {
                     self.bump();
                     return;
                 }
+                // the end, a block's `}`, or the next attribute on its own
+                // line: the list ended before it
                 None | Some(R_BRACE | INTERP_END) => {
-                    self.push(
-                        syntax(
-                            open,
-                            format!("{what} is never closed"),
-                            format!("expected {close_text} to close this"),
-                        )
-                        .with_help(format!("add {close_text} after the last item")),
-                    );
+                    self.unclosed_items(open, close_text, what);
                     return;
                 }
-                // the next attribute, on its own line: the list ended before it
                 Some(IDENT | QUOTE)
                     if self.starts_item() || (self.newline_before(0) && self.starts_entry(0)) =>
                 {
-                    self.push(
-                        syntax(
-                            open,
-                            format!("{what} is never closed"),
-                            format!("expected {close_text} to close this"),
-                        )
-                        .with_help(format!("add {close_text} after the last item")),
-                    );
+                    self.unclosed_items(open, close_text, what);
                     return;
                 }
                 _ if self.can_start_value(0) => {

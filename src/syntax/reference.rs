@@ -160,17 +160,10 @@ impl Lower<'_> {
                     let span = self.span(&p);
                     match literal::unescape(p.as_str()) {
                         Ok(c) => push_text(&mut parts, c.encode_utf8(&mut [0; 4])),
-                        Err(why) => self.diagnostics.push(
-                            Diagnostic::new(
-                                Code(2),
-                                span,
-                                format!("unknown escape `{}` in string", p.as_str().trim_end()),
-                            )
-                            .with_label(why)
-                            .with_help(
-                                "valid escapes are `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\$` and `\\u{...}`; write a backslash as `\\\\`",
-                            ),
-                        ),
+                        Err(why) => {
+                            self.diagnostics
+                                .push(literal::unknown_escape(p.as_str(), span, why))
+                        }
                     }
                 }
                 Rule::interpolation => {
