@@ -69,6 +69,22 @@ def _serialised(fn):
 ast.parse = _serialised(ast.parse)
 ast.literal_eval = _serialised(ast.literal_eval)
 
+# Heat's Yaql function sets its shared parser before its shared context, so
+# a second thread can see the parser and use a context not yet there
+# ("'Yaql' object has no attribute '_context'"). Its lazy set-up under a lock.
+from heat.engine.hot import functions as _hot_functions  # noqa: E402
+
+_YAQL_LOCK = threading.Lock()
+_yaql_parser = _hot_functions.Yaql.get_yaql_parser.__func__
+
+
+def _get_yaql_parser(cls):
+    with _YAQL_LOCK:
+        return _yaql_parser(cls)
+
+
+_hot_functions.Yaql.get_yaql_parser = classmethod(_get_yaql_parser)
+
 
 # ---- optional speed patch
 
