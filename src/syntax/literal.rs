@@ -157,6 +157,15 @@ fn bad_duration(text: &str, span: Span) -> Option<(Diagnostic, ExprKind)> {
     Some((d, ExprKind::Duration(secs)))
 }
 
+/// Appends string text, joining it to the text part before it.
+pub fn push_text(parts: &mut Vec<StrPart>, t: &str) {
+    if let Some(StrPart::Text(last)) = parts.last_mut() {
+        last.push_str(t);
+    } else {
+        parts.push(StrPart::Text(t.to_string()));
+    }
+}
+
 /// The diagnostic for an escape `unescape` refused.
 pub fn unknown_escape(text: &str, span: Span, why: &str) -> Diagnostic {
     Diagnostic::new(

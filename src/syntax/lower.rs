@@ -195,13 +195,7 @@ impl Lower<'_> {
 
     fn string_parts(&mut self, node: &SyntaxNode) -> Vec<StrPart> {
         let mut parts: Vec<StrPart> = Vec::new();
-        let push_text = |parts: &mut Vec<StrPart>, t: &str| {
-            if let Some(StrPart::Text(last)) = parts.last_mut() {
-                last.push_str(t);
-            } else {
-                parts.push(StrPart::Text(t.to_string()));
-            }
-        };
+        let push_text = literal::push_text;
         for element in node.children_with_tokens() {
             match element {
                 rowan::NodeOrToken::Token(t) if t.kind() == STRING_TEXT => {

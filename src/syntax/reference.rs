@@ -146,13 +146,7 @@ impl Lower<'_> {
 
     fn string_parts(&mut self, pair: Pair<Rule>) -> Vec<StrPart> {
         let mut parts: Vec<StrPart> = Vec::new();
-        let push_text = |parts: &mut Vec<StrPart>, t: &str| {
-            if let Some(StrPart::Text(last)) = parts.last_mut() {
-                last.push_str(t);
-            } else {
-                parts.push(StrPart::Text(t.to_string()));
-            }
-        };
+        let push_text = literal::push_text;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::string_text => push_text(&mut parts, p.as_str()),
