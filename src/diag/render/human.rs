@@ -1,7 +1,7 @@
 //! The terminal rendering, drawn by miette.
 
 use crate::diag::{Diagnostic as CoeDiagnostic, Severity};
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceSpan, SpanContents,
@@ -56,18 +56,18 @@ pub fn summary(diagnostics: &[CoeDiagnostic]) -> String {
 }
 
 /// One diagnostic as miette sees it. Labels in other files become related reports.
-struct Report {
+struct Report<'s> {
     code: String,
     severity: miette::Severity,
     message: String,
     help: Option<String>,
-    source: Source,
+    source: Source<'s>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Report>,
+    related: Vec<Report<'s>>,
 }
 
-impl Report {
-    fn new(sources: &SourceMap, d: &CoeDiagnostic) -> Report {
+impl<'s> Report<'s> {
+    fn new(sources: &'s SourceMap, d: &CoeDiagnostic) -> Report<'s> {
         let file = d.primary.span.file;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             d.primary.message.clone(),
@@ -132,43 +132,66 @@ impl Report {
     }
 }
 
-fn named(sources: &SourceMap, file: FileId) -> Source {
-    let f = sources.get(file);
+fn named(sources: &SourceMap, file: FileId) -> Source<'_> {
     Source {
-        name: f.name.clone(),
-        text: f.text.clone(),
+        file: sources.get(file),
     }
 }
 
 /// A named source whose header columns count characters, as every other
-/// format does; miette alone would count bytes.
-struct Source {
-    name: String,
-    text: String,
+/// format does; miette alone would count bytes. It hands miette only the
+/// lines around a span (found with the file's line table), because miette
+/// reading a whole source walks it from the start: once per label, which
+/// made many diagnostics on a large file quadratic.
+struct Source<'s> {
+    file: &'s SourceFile,
 }
 
-impl miette::SourceCode for Source {
+impl miette::SourceCode for Source<'_> {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        let file = self.file;
+        let text = file.text.as_str();
+        if span.offset() > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        // The window starts `before` lines above the span and ends one line
+        // past the `after` lines below it, so miette's own line walk inside it
+        // stops where it would have stopped in the whole text.
+        let first = file.line_of(span.offset()).saturating_sub(before);
+        let last = file.line_of(
+            (span.offset() + span.len())
+                .saturating_sub(1)
+                .max(span.offset()),
+        );
+        let window_start = file.line_start(first);
+        let window_end = file.line_start(last + after + 2);
+        let window = &text[window_start..window_end];
+        let local = SourceSpan::new((span.offset() - window_start).into(), span.len());
+        let inner = window.read_span(&local, before, after)?;
         // miette's column is the byte distance from the line start to the span.
         let bytes = inner.column();
-        let line_start = span.offset().saturating_sub(bytes);
-        let column = self
-            .text
-            .get(line_start..span.offset())
+        let line_start = local.offset().saturating_sub(bytes);
+        let column = window
+            .get(line_start..local.offset())
             .map_or(bytes, |t| t.chars().count());
+        let inner_span = inner.span();
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            file.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new(
+                (inner_span.offset() + window_start).into(),
+                inner_span.len(),
+            ),
+            inner.line() + first,
             column,
-            inner.line_count(),
+            // miette adds this to `line()` to decide whether two snippets
+            // overlap; it counts from the start of the text.
+            inner.line_count() + first,
         )))
     }
 }
@@ -177,21 +200,21 @@ fn source_span(span: Span) -> SourceSpan {
     SourceSpan::new((span.start as usize).into(), span.len())
 }
 
-impl fmt::Debug for Report {
+impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Report {}
+impl std::error::Error for Report<'_> {}
 
-impl miette::Diagnostic for Report {
+impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
     }
