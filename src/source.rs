@@ -70,6 +70,9 @@ pub struct SourceFile {
     pub path: Option<PathBuf>,
     pub text: String,
     line_starts: Vec<u32>,
+    /// Characters before each line start; empty when the text is ASCII
+    /// (characters and bytes are then the same).
+    line_char_starts: Vec<u32>,
 }
 
 impl SourceFile {
@@ -82,11 +85,25 @@ impl SourceFile {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i as u32 + 1),
         );
+        let line_char_starts = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut chars = 0u32;
+            let mut starts = Vec::with_capacity(line_starts.len());
+            let mut previous = 0usize;
+            for &start in &line_starts {
+                chars += text[previous..start as usize].chars().count() as u32;
+                starts.push(chars);
+                previous = start as usize;
+            }
+            starts
+        };
         SourceFile {
             name: name.into(),
             path,
             text,
             line_starts,
+            line_char_starts,
         }
     }
 
@@ -106,6 +123,22 @@ impl SourceFile {
         let start = self.line_starts[line] as usize;
         let col = self.text[start..offset].chars().count();
         (line + 1, col + 1)
+    }
+
+    /// Characters (code points) before a byte offset, found through the
+    /// line table so that it costs one line, not the whole file.
+    pub fn char_offset(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if self.line_char_starts.is_empty() {
+            return offset;
+        }
+        let line = self.line_of(offset);
+        let start = self.line_starts[line] as usize;
+        let within = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |t| t.chars().count());
+        self.line_char_starts[line] as usize + within
     }
 
     /// Byte offset where a 0-based line starts.
@@ -195,6 +228,11 @@ impl SourceMap {
             })
             .collect();
         file.text.replace_range(span.range(), &starred);
+        // Stars are one byte each: the character counts changed.
+        if !file.line_char_starts.is_empty() {
+            let text = std::mem::take(&mut file.text);
+            *file = SourceFile::new(file.name.clone(), file.path.clone(), text);
+        }
     }
 }
 
@@ -229,5 +267,18 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_col(7), (3, 1));
+    }
+
+    #[test]
+    fn char_offsets_count_characters_across_lines() {
+        let f = SourceFile::new("t", None, "ab\nçd\néé\n");
+        for offset in 0..=f.text.len() {
+            if f.text.is_char_boundary(offset) {
+                assert_eq!(f.char_offset(offset), f.text[..offset].chars().count());
+            }
+        }
+        let ascii = SourceFile::new("t", None, "ab\ncd");
+        assert_eq!(ascii.char_offset(4), 4);
+        assert_eq!(ascii.char_offset(99), 5);
     }
 }

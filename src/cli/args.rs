@@ -265,6 +265,10 @@ pub struct BuildArgs {
     /// Only these clusters (repeatable)
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// Format of the diagnostics on standard output; with any but `human`,
+    /// the lines that say what was built go to standard error
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 #[derive(clap::Args, Debug)]

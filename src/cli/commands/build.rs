@@ -1,10 +1,12 @@
 //! `coe build`: check, compile, and write one bundle directory per cluster.
 
+use super::check::{closed_pipe_is_fine, write_report};
 use crate::check::{self, Options};
-use crate::cli::args::BuildArgs;
+use crate::cli::args::{BuildArgs, Color, Format};
 use crate::cli::exit;
 use crate::compile;
 use crate::diag::render;
+use std::io::Write;
 use std::path::Path;
 
 pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
@@ -16,18 +18,42 @@ pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
         .filter(|d| !d.is_error())
         .cloned()
         .collect();
-    let color = super::check::use_color(crate::cli::args::Color::Auto);
+    let report = |diags: &[crate::diag::Diagnostic]| {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = write_report(&mut out, a.format, Color::Auto, &sources, diags)
+            .and_then(|()| out.flush());
+        closed_pipe_is_fine(written)
+    };
     let bundles = match compile::compile_only(&checked, &sources, &a.clusters) {
         Ok(b) => b,
         Err(diags) => {
-            print!("{}", render::human::render(&sources, &diags, color));
-            println!("{}", render::human::summary(&diags));
+            report(&diags)?;
             return Ok(exit::FAILED);
         }
     };
-    if !warnings.is_empty() {
-        print!("{}", render::human::render(&sources, &warnings, color));
+    // A machine format is one document, even with no warnings in it.
+    if !warnings.is_empty() || a.format != Format::Human {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = match a.format {
+            // Warnings alone have no summary line, as before.
+            Format::Human => render::human::write(
+                &mut out,
+                &sources,
+                &warnings,
+                super::check::use_color(Color::Auto),
+            ),
+            _ => write_report(&mut out, a.format, Color::Auto, &sources, &warnings),
+        }
+        .and_then(|()| out.flush());
+        closed_pipe_is_fine(written)?;
     }
+    let say = |line: String| {
+        if a.format == Format::Human {
+            println!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    };
     for name in &a.clusters {
         if !bundles.iter().any(|b| &b.cluster == name) {
             return Err(crate::cli::error::unknown_cluster(
@@ -46,16 +72,16 @@ pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
             .outputs()
             .map_err(|e| format!("cluster `{}`: {e}", b.cluster))?;
         write_dir(&a.output.join(&b.cluster), &files)?;
-        println!(
+        say(format!(
             "built {} → {} ({} files, stack `{}`)",
             b.cluster,
             a.output.join(&b.cluster).display(),
             files.len(),
             b.stack_name
-        );
+        ));
     }
     if selected.is_empty() {
-        println!("no clusters to build");
+        say("no clusters to build".to_string());
     }
     Ok(exit::OK)
 }

@@ -43,26 +43,22 @@ pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
     };
     let checked = check::check_files(&mut sources, &ids, &options);
     let diags = checked.diagnostics.into_vec();
-    let text = match a.format {
-        Format::Human => {
-            let mut s = render::human::render(&sources, &diags, use_color(a.color));
-            if diags.is_empty() {
-                s.push_str(&format!(
-                    "checked {} file{}: no problems\n",
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = write_report(&mut out, a.format, a.color, &sources, &diags)
+        .and_then(|()| {
+            if a.format == Format::Human && diags.is_empty() {
+                writeln!(
+                    out,
+                    "checked {} file{}: no problems",
                     ids.len(),
                     if ids.len() == 1 { "" } else { "s" }
-                ));
+                )
             } else {
-                s.push_str(&format!("{}\n", render::human::summary(&diags)));
+                Ok(())
             }
-            s
-        }
-        Format::Json => render::json::render(&sources, &diags),
-        Format::Sarif => render::sarif::render(&sources, &diags),
-        Format::Github => render::github::render(&sources, &diags),
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+        })
+        .and_then(|()| out.flush());
+    closed_pipe_is_fine(written)?;
     let errors = diags.iter().any(|d| d.is_error());
     let warnings = diags
         .iter()
@@ -72,4 +68,38 @@ pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
     } else {
         exit::OK
     })
+}
+
+/// Writes diagnostics in one of the output formats, streamed: the human
+/// one ends with its summary line when there is anything to sum up.
+pub fn write_report(
+    out: &mut impl Write,
+    format: Format,
+    color: Color,
+    sources: &SourceMap,
+    diags: &[crate::diag::Diagnostic],
+) -> std::io::Result<()> {
+    match format {
+        Format::Human => {
+            render::human::write(out, sources, diags, use_color(color))?;
+            if !diags.is_empty() {
+                writeln!(out, "{}", render::human::summary(diags))?;
+            }
+            Ok(())
+        }
+        Format::Json => render::json::write(out, sources, diags),
+        Format::Sarif => render::sarif::write(out, sources, diags),
+        Format::Github => render::github::write(out, sources, diags),
+    }
+}
+
+/// A reader that went away (`coe check | head`) is not an error; any other
+/// failure to write the report is.
+pub fn closed_pipe_is_fine(written: std::io::Result<()>) -> Result<(), crate::cli::error::Error> {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(
+            crate::cli::error::Error::failed(format!("cannot write the report: {e}")),
+        ),
+        _ => Ok(()),
+    }
 }

@@ -1,8 +1,9 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per diagnostic.
 
-use super::{file_name, locate, plain_text};
+use super::{file_name, locate, plain_text, to_string};
 use crate::diag::{Diagnostic, Severity};
 use crate::source::SourceMap;
+use std::io::Write;
 
 fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
@@ -15,7 +16,15 @@ fn escape_property(s: &str) -> String {
 }
 
 pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
-    let mut out = String::new();
+    to_string(|out| write(out, sources, diagnostics))
+}
+
+/// Writes one workflow command per diagnostic.
+pub fn write(
+    out: &mut impl Write,
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+) -> std::io::Result<()> {
     for d in diagnostics {
         let command = match d.severity {
             Severity::Error => "error",
@@ -37,13 +46,14 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
         } else {
             props.push_str(&format!(",endLine={}", loc.end_line));
         }
-        out.push_str(&format!(
-            "::{command} {props},title={}::{}\n",
+        writeln!(
+            out,
+            "::{command} {props},title={}::{}",
             escape_property(&format!("{} {}", d.code, d.code.info().name)),
             escape_data(&plain_text(d)),
-        ));
+        )?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,16 @@ use std::fmt;
 
 /// Renders diagnostics as miette reports; `color` picks the themed or plain style.
 pub fn render(sources: &SourceMap, diagnostics: &[CoeDiagnostic], color: bool) -> String {
+    super::to_string(|out| write(out, sources, diagnostics, color))
+}
+
+/// Writes the reports one at a time.
+pub fn write(
+    out: &mut impl std::io::Write,
+    sources: &SourceMap,
+    diagnostics: &[CoeDiagnostic],
+    color: bool,
+) -> std::io::Result<()> {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -20,21 +30,24 @@ pub fn render(sources: &SourceMap, diagnostics: &[CoeDiagnostic], color: bool) -
         .with_urls(false)
         .with_width(100)
         .with_context_lines(1);
-    let mut out = String::new();
+    let mut one = String::new();
+    let mut text = String::new();
     for d in diagnostics {
         let report = Report::new(sources, d);
-        let mut one = String::new();
+        one.clear();
+        text.clear();
         // Rendering into a String cannot fail.
         let _ = handler.render_report(&mut one, &report);
         // miette pads some lines (empty source lines, `Advice: `) with spaces.
         for line in one.lines() {
-            out.push_str(line.trim_end());
-            out.push('\n');
+            text.push_str(line.trim_end());
+            text.push('\n');
         }
         // A blank line keeps one report's help apart from the next one's code.
-        out.push('\n');
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// A one-line summary such as `2 errors, 1 warning`.

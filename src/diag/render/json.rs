@@ -1,9 +1,11 @@
 //! `--format json`: a versioned, documented schema (see docs/json-format.md).
 
-use super::{file_name, locate};
+use super::{Items, file_name, locate, to_string};
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{SourceMap, Span};
+use serde::Serialize;
 use serde_json::{Value, json};
+use std::io::Write;
 
 /// Bumped on any incompatible change to the shape below.
 pub const FORMAT_VERSION: u32 = 1;
@@ -76,15 +78,49 @@ fn label(sources: &SourceMap, span: Span, message: Option<&str>, primary: bool) 
     Value::Object(m)
 }
 
-pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+#[derive(Serialize)]
+struct Document<D> {
+    format_version: u32,
+    tool: Tool,
+    summary: Summary,
+    diagnostics: D,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+}
+
+/// Writes the document, one diagnostic at a time.
+pub fn write(
+    out: &mut impl Write,
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+) -> std::io::Result<()> {
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
-    let doc = json!({
-        "format_version": FORMAT_VERSION,
-        "tool": { "name": "coe", "version": env!("CARGO_PKG_VERSION") },
-        "summary": { "errors": count(Severity::Error), "warnings": count(Severity::Warning) },
-        "diagnostics": diagnostics.iter().map(|d| diagnostic(sources, d)).collect::<Vec<_>>(),
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("json values serialize");
-    s.push('\n');
-    s
+    let doc = Document {
+        format_version: FORMAT_VERSION,
+        tool: Tool {
+            name: "coe",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary: Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+        },
+        diagnostics: Items(|| diagnostics.iter().map(|d| diagnostic(sources, d))),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    to_string(|out| write(out, sources, diagnostics))
 }

@@ -7,6 +7,7 @@ pub mod sarif;
 
 use crate::diag::Diagnostic;
 use crate::source::{SourceMap, Span};
+use serde::{Serialize, Serializer};
 
 /// 1-based line/column of both ends of a span (columns in characters).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,4 +53,27 @@ pub fn plain_text(d: &Diagnostic) -> String {
         text.push_str(n);
     }
     text
+}
+
+/// A JSON array whose items are made one at a time while it is written, so
+/// a document with many diagnostics is never held whole in memory.
+pub(crate) struct Items<F>(pub F);
+
+impl<F, I> Serialize for Items<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+/// Runs a writer into a String, for callers that want the whole text.
+pub(crate) fn to_string(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail, and every renderer writes UTF-8.
+    let _ = write(&mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

@@ -1,9 +1,11 @@
 //! `--format sarif`: SARIF 2.1.0 with every rule declared, for code scanning.
 
-use super::{file_name, locate, plain_text};
+use super::{Items, file_name, locate, plain_text, to_string};
 use crate::diag::{CODES, Diagnostic, Edit, Severity};
 use crate::source::{FileId, SourceMap, Span};
+use serde::Serialize;
 use serde_json::{Value, json};
+use std::io::Write;
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -15,9 +17,7 @@ fn level(s: Severity) -> &'static str {
 
 /// Characters (code points, as `columnKind` says) before a byte offset.
 fn char_offset(sources: &SourceMap, file: FileId, byte: u32) -> usize {
-    let text = &sources.get(file).text;
-    let byte = (byte as usize).min(text.len());
-    text.get(..byte).map_or(byte, |t| t.chars().count())
+    sources.get(file).char_offset(byte as usize)
 }
 
 fn region(sources: &SourceMap, span: Span) -> Value {
@@ -87,7 +87,70 @@ fn location(sources: &SourceMap, span: Span, message: Option<&str>) -> Value {
     loc
 }
 
-pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+fn result(sources: &SourceMap, d: &Diagnostic) -> Value {
+    let mut result = json!({ "ruleId": d.code.to_string() });
+    if let Some(index) = CODES.iter().position(|c| c.code == d.code) {
+        result["ruleIndex"] = json!(index);
+    }
+    result["level"] = json!(level(d.severity));
+    result["message"] = json!({ "text": plain_text(d) });
+    result["locations"] = json!([location(
+        sources,
+        d.primary.span,
+        d.primary.message.as_deref()
+    )]);
+    if !d.secondary.is_empty() {
+        result["relatedLocations"] = Value::Array(
+            d.secondary
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut loc = location(sources, l.span, l.message.as_deref());
+                    loc["id"] = json!(i);
+                    loc
+                })
+                .collect(),
+        );
+    }
+    let fixes: Vec<Value> = d
+        .suggestions
+        .iter()
+        .filter(|s| !s.edits.is_empty())
+        .map(|s| {
+            json!({
+                "description": { "text": s.message },
+                "artifactChanges": artifact_changes(sources, &s.edits),
+            })
+        })
+        .collect();
+    if !fixes.is_empty() {
+        result["fixes"] = Value::Array(fixes);
+    }
+    result
+}
+
+#[derive(Serialize)]
+struct Log<R> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<R>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<R> {
+    tool: Value,
+    column_kind: &'static str,
+    results: R,
+}
+
+/// Writes the log, one result at a time.
+pub fn write(
+    out: &mut impl Write,
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+) -> std::io::Result<()> {
     let rules: Vec<Value> = CODES
         .iter()
         .map(|c| {
@@ -101,69 +164,28 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = diagnostics
-        .iter()
-        .map(|d| {
-            let mut result = json!({ "ruleId": d.code.to_string() });
-            if let Some(index) = CODES.iter().position(|c| c.code == d.code) {
-                result["ruleIndex"] = json!(index);
-            }
-            result["level"] = json!(level(d.severity));
-            result["message"] = json!({ "text": plain_text(d) });
-            result["locations"] = json!([location(
-                sources,
-                d.primary.span,
-                d.primary.message.as_deref()
-            )]);
-            if !d.secondary.is_empty() {
-                result["relatedLocations"] = Value::Array(
-                    d.secondary
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| {
-                            let mut loc = location(sources, l.span, l.message.as_deref());
-                            loc["id"] = json!(i);
-                            loc
-                        })
-                        .collect(),
-                );
-            }
-            let fixes: Vec<Value> = d
-                .suggestions
-                .iter()
-                .filter(|s| !s.edits.is_empty())
-                .map(|s| {
-                    json!({
-                        "description": { "text": s.message },
-                        "artifactChanges": artifact_changes(sources, &s.edits),
-                    })
-                })
-                .collect();
-            if !fixes.is_empty() {
-                result["fixes"] = Value::Array(fixes);
-            }
-            result
-        })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({
                 "driver": {
                     "name": "coe",
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
                     "rules": rules,
                 }
-            },
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("json values serialize");
-    s.push('\n');
-    s
+            }),
+            column_kind: "unicodeCodePoints",
+            results: Items(|| diagnostics.iter().map(|d| result(sources, d))),
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    to_string(|out| write(out, sources, diagnostics))
 }
 
 #[cfg(test)]
