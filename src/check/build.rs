@@ -10,6 +10,7 @@ use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{Block, BodyItem};
 use indexmap::IndexMap;
+use std::collections::HashMap;
 
 /// Block kinds a configuration may declare at the top level.
 pub const CONFIG_KINDS: &[&str] = &["cloud", "template", "cluster", "labels", "settings"];
@@ -263,6 +264,8 @@ impl<'a, 'c> Builder<'a, 'c> {
     /// Reads `key = value` label entries; nested blocks have no meaning here.
     fn label_entries(&mut self, block: &Block, origin: Origin) -> Vec<LabelEntry> {
         let mut out: Vec<LabelEntry> = Vec::new();
+        // Where each key was first set: a block may hold many labels.
+        let mut first_set: HashMap<&str, Span> = HashMap::new();
         for item in &block.body {
             let a = match item {
                 BodyItem::Attribute(a) => a,
@@ -278,7 +281,7 @@ impl<'a, 'c> Builder<'a, 'c> {
                     continue;
                 }
             };
-            if let Some(first) = out.iter().find(|l| l.key == a.key.name) {
+            if let Some(&first) = first_set.get(a.key.name.as_str()) {
                 self.diags.push(
                     Diagnostic::new(
                         Code(103),
@@ -286,11 +289,12 @@ impl<'a, 'c> Builder<'a, 'c> {
                         format!("label `{}` is set twice", a.key.name),
                     )
                     .with_label("set again here")
-                    .with_secondary(first.key_span, "first set here")
+                    .with_secondary(first, "first set here")
                     .with_help("remove one of the two"),
                 );
                 continue;
             }
+            first_set.insert(&a.key.name, a.key.span);
             let Some(value) = self.consts.eval(&a.value, self.diags) else {
                 continue;
             };
@@ -332,6 +336,7 @@ impl<'a, 'c> Builder<'a, 'c> {
         self.resolve_label_sets();
         let mut model = std::mem::take(&mut self.model);
         let names: Vec<String> = model.templates.iter().map(|t| t.name.clone()).collect();
+        let index = first_index(&names);
         for cluster in &mut model.clusters {
             let Some(r) = cluster.fields.explicit("template") else {
                 continue;
@@ -340,8 +345,8 @@ impl<'a, 'c> Builder<'a, 'c> {
                 continue;
             };
             let name = &parts[1];
-            match names.iter().position(|n| n == name) {
-                Some(i) => cluster.template = Some(i),
+            match index.get(name.as_str()) {
+                Some(&i) => cluster.template = Some(i),
                 None if is_unparsed(&model.unparsed, "template", name) => {}
                 None => self
                     .diags
@@ -359,11 +364,11 @@ impl<'a, 'c> Builder<'a, 'c> {
 
     fn resolve_template_clouds(&mut self) {
         let clouds: Vec<String> = self.model.clouds.iter().map(|c| c.name.clone()).collect();
+        let index = first_index(&clouds);
         for t in &mut self.model.templates {
             match t.fields.explicit("cloud").map(|v| (&v.value, v.span)) {
-                Some((Value::Ref(parts), span)) => match clouds.iter().position(|c| *c == parts[1])
-                {
-                    Some(i) => t.cloud = Some(i),
+                Some((Value::Ref(parts), span)) => match index.get(parts[1].as_str()) {
+                    Some(&i) => t.cloud = Some(i),
                     None if is_unparsed(&self.model.unparsed, "cloud", &parts[1]) => {}
                     None => self
                         .diags
@@ -424,25 +429,32 @@ impl<'a, 'c> Builder<'a, 'c> {
             let Some(list) = fields.explicit("label_sets") else {
                 return;
             };
-            let mut merged: Vec<LabelEntry> = Vec::new();
+            // A later set's label replaces an earlier one's, and the block's
+            // own labels replace both: each key keeps its last occurrence,
+            // in the order of those last occurrences.
+            let mut all: Vec<LabelEntry> = Vec::new();
             for item in list.as_list() {
                 let Value::Ref(parts) = &item.value else {
                     continue;
                 };
                 match sets.get(&parts[1]) {
-                    Some(set) => {
-                        for l in &set.labels {
-                            merged.retain(|m| m.key != l.key);
-                            merged.push(l.clone());
-                        }
-                    }
+                    Some(set) => all.extend(set.labels.iter().cloned()),
                     None if is_unparsed(&unparsed, "labels", &parts[1]) => {}
                     None => diags.push(unresolved(item.span, "labels", &parts[1], &names)),
                 }
             }
-            merged.retain(|m| !own.iter().any(|o| o.key == m.key));
-            merged.append(own);
-            *own = merged;
+            all.append(own);
+            let last: HashMap<&str, usize> = all
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.key.as_str(), i))
+                .collect();
+            let keep: Vec<bool> = (0..all.len())
+                .map(|i| last[all[i].key.as_str()] == i)
+                .collect();
+            let mut keep = keep.into_iter();
+            all.retain(|_| keep.next().unwrap_or(false));
+            *own = all;
         };
         for t in &mut self.model.templates {
             expand(&t.fields, &mut t.labels, self.diags);
@@ -451,6 +463,16 @@ impl<'a, 'c> Builder<'a, 'c> {
             expand(&c.fields, &mut c.labels, self.diags);
         }
     }
+}
+
+/// Each name's first position: what `names.iter().position` finds, in one
+/// lookup instead of a scan (a configuration may have thousands).
+fn first_index(names: &[String]) -> HashMap<&str, usize> {
+    let mut index = HashMap::with_capacity(names.len());
+    for (i, n) in names.iter().enumerate() {
+        index.entry(n.as_str()).or_insert(i);
+    }
+    index
 }
 
 fn duplicate_block(b: &Block, first: Span) -> Diagnostic {

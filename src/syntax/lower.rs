@@ -18,10 +18,14 @@ pub fn lower(
 ) -> File {
     let mut l = Lower {
         file,
-        errors: errors
-            .iter()
-            .map(|d| (d.primary.span.start, d.primary.span.end))
-            .collect(),
+        errors: {
+            let mut spans: Vec<(u32, u32)> = errors
+                .iter()
+                .map(|d| (d.primary.span.start, d.primary.span.end))
+                .collect();
+            spans.sort_unstable();
+            spans
+        },
         diagnostics,
     };
     let mut out = File::default();
@@ -40,15 +44,6 @@ pub fn lower(
             _ => {}
         }
     }
-    out.comments = root
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| t.kind() == COMMENT)
-        .map(|t| Comment {
-            span: l.token_span(&t),
-            text: t.text().to_string(),
-        })
-        .collect();
     out
 }
 
@@ -93,9 +88,12 @@ impl Lower<'_> {
     }
 
     fn has_error_in(&self, span: Span) -> bool {
-        self.errors
+        // `errors` is sorted by start: look only at those starting inside.
+        let from = self.errors.partition_point(|&(s, _)| s < span.start);
+        self.errors[from..]
             .iter()
-            .any(|&(s, e)| s >= span.start && e <= span.end)
+            .take_while(|&&(s, _)| s <= span.end)
+            .any(|&(_, e)| e <= span.end)
     }
 
     fn let_decl(&mut self, node: &SyntaxNode) -> Option<Let> {

@@ -51,7 +51,15 @@ pub fn parse(file: FileId, text: &str) -> Parse {
     let tree = parser::parse_tree(file, text);
     let root = SyntaxNode::new_root(tree.green.clone());
     let mut diagnostics = tree.diagnostics.clone();
-    let ast = lower::lower(file, &root, &tree.diagnostics, &mut diagnostics);
+    let mut ast = lower::lower(file, &root, &tree.diagnostics, &mut diagnostics);
+    ast.comments = tree
+        .comments
+        .iter()
+        .map(|r| ast::Comment {
+            span: crate::source::Span::new(file, r.start, r.end),
+            text: text[r.clone()].to_string(),
+        })
+        .collect();
     diagnostics.sort_by_key(|d| d.primary.span.start);
     Parse {
         file: ast,

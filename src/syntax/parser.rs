@@ -17,6 +17,9 @@ use rowan::{GreenNode, GreenNodeBuilder};
 pub struct Tree {
     pub green: GreenNode,
     pub diagnostics: Vec<Diagnostic>,
+    /// Byte ranges of the comments, read off the tokens so that nobody
+    /// walks the whole tree to find them again.
+    pub comments: Vec<std::ops::Range<usize>>,
 }
 
 pub fn parse_tree(file: FileId, text: &str) -> Tree {
@@ -28,6 +31,12 @@ pub fn parse_tree(file: FileId, text: &str) -> Tree {
         at += t.len as usize;
     }
     starts.push(at);
+    let comments = tokens
+        .iter()
+        .zip(&starts)
+        .filter(|(t, _)| t.kind == COMMENT)
+        .map(|(t, &start)| start..start + t.len as usize)
+        .collect();
     // Braces that pair up need no guessing; only when they do not does a
     // block-like line at column 0 end the blocks still open.
     let mut depth = 0i64;
@@ -55,6 +64,7 @@ pub fn parse_tree(file: FileId, text: &str) -> Tree {
     Tree {
         green: p.builder.finish(),
         diagnostics: p.diagnostics,
+        comments,
     }
 }
 

@@ -10,6 +10,7 @@ use crate::check::schema::Fields;
 use crate::check::types::member_diagnostic;
 use crate::diag::{Code, Diagnostic, Severity, did_you_mean};
 use crate::source::Span;
+use std::collections::HashSet;
 
 /// Checks every template; returns the driver chosen for each (by index).
 pub fn check_templates(
@@ -18,11 +19,18 @@ pub fn check_templates(
     options: &Options,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Option<String>> {
+    // Values refused before these rules ran, looked up once per attribute
+    // rather than by scanning every diagnostic.
+    let refused: HashSet<Span> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.primary.span)
+        .collect();
     model
         .templates
         .iter()
         .map(|t| {
-            let driver = check_template(catalogue, model, t, diags);
+            let driver = check_template(catalogue, model, t, &refused, diags);
             let coe = t.fields.str("coe").map(|(c, _)| c).unwrap_or("");
             labels::check_entries(
                 catalogue,
@@ -59,13 +67,21 @@ fn strictness(options: &Options) -> labels::Strictness {
 
 /// Attributes the template writes that the COE's table says coe does not
 /// act on (`unimplemented` in stdlib/coes.coe). A value already refused
-/// gets its error alone.
-fn unimplemented_attributes(coe: &CoeInfo, f: &Fields, diags: &mut Vec<Diagnostic>) {
+/// (before the rules, or by this template's rules from `since` on) gets its
+/// error alone.
+fn unimplemented_attributes(
+    coe: &CoeInfo,
+    f: &Fields,
+    refused: &HashSet<Span>,
+    since: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
     for (attr, why) in &coe.unimplemented {
         let Some(v) = f.explicit(attr) else { continue };
-        if diags
-            .iter()
-            .any(|d| d.is_error() && d.primary.span == v.span)
+        if refused.contains(&v.span)
+            || diags[since..]
+                .iter()
+                .any(|d| d.is_error() && d.primary.span == v.span)
         {
             continue;
         }
@@ -159,8 +175,10 @@ fn check_template<'c>(
     catalogue: &'c Catalogue,
     model: &Model,
     t: &Template,
+    refused: &HashSet<Span>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<&'c DriverInfo> {
+    let since = diags.len();
     let f = &t.fields;
     let (coe_name, coe_span) = f.str("coe")?;
     let Some(coe) = catalogue.coes.get(coe_name) else {
@@ -221,7 +239,7 @@ fn check_template<'c>(
             check_devicemapper(f, span, diags);
         }
     }
-    unimplemented_attributes(coe, f, diags);
+    unimplemented_attributes(coe, f, refused, since, diags);
     if !server_ok {
         return None;
     }

@@ -63,6 +63,9 @@ pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
     let warnings = diags
         .iter()
         .any(|d| d.severity == crate::diag::Severity::Warning);
+    // The process ends here: freeing a large configuration's model piece by
+    // piece would only cost time.
+    std::mem::forget((checked.model, diags, sources));
     Ok(if errors || (a.deny_warnings && warnings) {
         exit::FAILED
     } else {

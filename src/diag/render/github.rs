@@ -5,14 +5,25 @@ use crate::diag::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use std::io::Write;
 
+/// Percent-encodes `special` (one pass; most text has nothing to encode).
+fn escape(s: &str, special: &[char]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if special.contains(&c) {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    escape(s, &['%', '\r', '\n'])
 }
 
 fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+    escape(s, &['%', '\r', '\n', ':', ','])
 }
 
 pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
