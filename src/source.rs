@@ -178,6 +178,24 @@ impl SourceMap {
         self.add(SourceFile::new(name, None, text))
     }
 
+    /// Reads a file that may not be UTF-8 text: then its text is what a
+    /// lossy decoding shows (each bad sequence becomes U+FFFD), and the
+    /// first bad sequence is returned as a span of that text.
+    pub fn add_path_lossy(&mut self, path: &Path) -> std::io::Result<(FileId, Option<Span>)> {
+        let bytes = std::fs::read(path)?;
+        let name = path.display().to_string();
+        let (text, bad) = match String::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+            }
+        };
+        let id = self.add(SourceFile::new(name, Some(path.to_path_buf()), text));
+        let bad = bad.map(|at| Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()));
+        Ok((id, bad))
+    }
+
     pub fn add_path(&mut self, path: &Path) -> std::io::Result<FileId> {
         let text = std::fs::read_to_string(path)?;
         Ok(self.add(SourceFile::new(

@@ -15,6 +15,10 @@ enum State {
     Failed,
 }
 
+/// How many constants one may be defined through, in a row: evaluation
+/// follows the chain recursively, and this keeps it within its stack.
+pub const MAX_CHAIN: usize = 64;
+
 /// All `let` constants of a configuration (they are global across its files).
 pub struct Constants<'a> {
     decls: HashMap<&'a str, &'a Let>,
@@ -112,6 +116,23 @@ impl<'a> Constants<'a> {
                 return None;
             }
             _ => {}
+        }
+        if self.stack.len() >= MAX_CHAIN {
+            let outer = self.stack.first().copied().unwrap_or(key);
+            diags.push(
+                Diagnostic::new(
+                    Code(115),
+                    used_at.unwrap_or(decl.name.span),
+                    format!(
+                        "constant `{outer}` is defined through more than {MAX_CHAIN} other constants in a row"
+                    ),
+                )
+                .with_label(format!("`{name}` is {MAX_CHAIN} constants down"))
+                .with_help("write one of the values in the chain literally"),
+            );
+            // The constants above it on the chain fail with it, unreported.
+            self.state.insert(key, State::Failed);
+            return None;
         }
         self.state.insert(key, State::Visiting);
         self.stack.push(key);

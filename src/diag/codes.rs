@@ -38,6 +38,7 @@ codes! {
     2 "COE0002" "invalid-escape" Error "a string contains an escape sequence that does not exist";
     3 "COE0003" "unknown-unit" Error "a number carries a unit that is neither a size nor a duration";
     4 "COE0004" "number-out-of-range" Error "a number is too large to represent";
+    5 "COE0005" "invalid-utf8" Error "a file is not UTF-8 text";
     // names and structure
     101 "COE0101" "unknown-block-kind" Error "a block kind that does not exist here";
     102 "COE0102" "unknown-attribute" Error "an attribute that this block does not have";
@@ -53,6 +54,7 @@ codes! {
     112 "COE0112" "constant-shadows-member" Warning "a `let` constant hides an enum member of the same name";
     113 "COE0113" "ambiguous-cloud" Error "several clouds are declared and a template does not say which one it targets";
     114 "COE0114" "unexpected-block-name" Error "a block that takes no name was given one";
+    115 "COE0115" "constant-chain-too-long" Error "a `let` constant is defined through more than 64 others in a row";
     // values and types
     201 "COE0201" "type-mismatch" Error "a value of the wrong type";
     202 "COE0202" "wrong-case-member" Error "an enum member spelled with the wrong case";

@@ -17,6 +17,7 @@ mod parser;
 pub mod reference;
 
 pub use literal::parse_duration;
+pub use parser::MAX_DEPTH;
 pub use reference::pest_only;
 
 use crate::diag::Diagnostic;

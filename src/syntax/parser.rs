@@ -59,6 +59,7 @@ pub fn parse_tree(file: FileId, text: &str) -> Tree {
         pos: 0,
         builder: GreenNodeBuilder::new(),
         diagnostics: Vec::new(),
+        depth: 0,
     };
     p.file();
     Tree {
@@ -80,7 +81,14 @@ struct Parser<'t> {
     pos: usize,
     builder: GreenNodeBuilder<'static>,
     diagnostics: Vec<Diagnostic>,
+    /// Blocks, lists, maps, calls and interpolations open around the cursor.
+    depth: usize,
 }
+
+/// How deep blocks and values may nest. Real configurations stay under ten
+/// levels; the limit keeps every recursive pass over the tree (lowering,
+/// checking, formatting) within its stack on any input.
+pub const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     // ---- looking ahead -------------------------------------------------
@@ -235,6 +243,46 @@ impl Parser<'_> {
         self.finish();
     }
 
+    /// Past [`MAX_DEPTH`]: the construct at the cursor goes into one ERROR
+    /// node without recursion, its brackets counted to find its end.
+    fn skip_nested(&mut self) {
+        let span = self.span_of(self.index(0));
+        self.push(
+            syntax(
+                span,
+                format!("blocks and values nest more than {MAX_DEPTH} levels deep here"),
+                "too deeply nested",
+            )
+            .with_help("flatten the structure: a `let` constant can name an inner value"),
+        );
+        self.start(ERROR);
+        let mut open = 0usize;
+        let mut opened = false;
+        let mut first = true;
+        while let Some(kind) = self.nth(0) {
+            match kind {
+                L_BRACK | L_BRACE | L_PAREN | INTERP_START => {
+                    open += 1;
+                    opened = true;
+                }
+                R_BRACK | R_BRACE | R_PAREN | INTERP_END => {
+                    if open == 0 {
+                        break;
+                    }
+                    open -= 1;
+                }
+                _ if !first && !opened && self.newline_before(0) => break,
+                _ => {}
+            }
+            self.bump();
+            first = false;
+            if opened && open == 0 {
+                break;
+            }
+        }
+        self.finish();
+    }
+
     /// The rest of the line, stopping before a `}` that may close a block.
     fn skip_line(&mut self) {
         self.skip_while(|p| !p.newline_before(0) && !p.at(R_BRACE));
@@ -349,6 +397,16 @@ impl Parser<'_> {
     }
 
     fn block(&mut self) {
+        if self.depth >= MAX_DEPTH {
+            self.skip_nested();
+            return;
+        }
+        self.depth += 1;
+        self.block_within_limit();
+        self.depth -= 1;
+    }
+
+    fn block_within_limit(&mut self) {
         self.start(BLOCK);
         let header = self.index(0);
         self.bump(); // kind
@@ -499,6 +557,7 @@ impl Parser<'_> {
                     self.finish();
                 }
                 _ if self.nth(1) == Some(DOT) && self.adjacent(1) => self.reference(),
+                _ if self.nth(1) == Some(L_PAREN) && self.depth >= MAX_DEPTH => self.skip_nested(),
                 _ if self.nth(1) == Some(L_PAREN) => self.call(),
                 _ => {
                     self.start(WORD);
@@ -506,6 +565,7 @@ impl Parser<'_> {
                     self.finish();
                 }
             },
+            Some(L_BRACK | L_BRACE) if self.depth >= MAX_DEPTH => self.skip_nested(),
             Some(L_BRACK) => self.list(),
             Some(L_BRACE) => self.map(),
             _ => unreachable!("value() is called only where a value can start"),
@@ -538,6 +598,7 @@ impl Parser<'_> {
     }
 
     fn call(&mut self) {
+        self.depth += 1;
         self.start(CALL);
         self.bump(); // name
         self.start(ARG_LIST);
@@ -545,15 +606,16 @@ impl Parser<'_> {
         self.items(R_PAREN, "`)`", "the call's arguments");
         self.finish();
         self.finish();
+        self.depth -= 1;
     }
 
     fn list(&mut self) {
+        self.depth += 1;
         self.start(LIST);
-        let open = self.index(0);
         self.bump();
-        let _ = open;
         self.items(R_BRACK, "`]`", "the list");
         self.finish();
+        self.depth -= 1;
     }
 
     fn unclosed_items(&mut self, open: Span, close_text: &str, what: &str) {
@@ -630,6 +692,12 @@ impl Parser<'_> {
     }
 
     fn map(&mut self) {
+        self.depth += 1;
+        self.map_within_limit();
+        self.depth -= 1;
+    }
+
+    fn map_within_limit(&mut self) {
         self.start(MAP);
         let open = self.span_of(self.index(0));
         self.bump();
@@ -698,6 +766,16 @@ impl Parser<'_> {
     }
 
     fn interpolation(&mut self) {
+        if self.depth >= MAX_DEPTH {
+            self.skip_nested();
+            return;
+        }
+        self.depth += 1;
+        self.interpolation_within_limit();
+        self.depth -= 1;
+    }
+
+    fn interpolation_within_limit(&mut self) {
         self.start(INTERPOLATION);
         let open = self.pos;
         self.raw_bump(); // ${

@@ -15,6 +15,7 @@ mod examples;
 mod fmt;
 mod golden;
 mod heat_schema;
+mod hostile;
 mod hot;
 mod import;
 mod lsp;

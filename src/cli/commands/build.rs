@@ -10,7 +10,11 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
-    let (mut sources, ids) = super::check::load(&a.paths)?;
+    let super::check::Loaded {
+        mut sources,
+        ids,
+        not_text,
+    } = super::check::load_all(&a.paths)?;
     let checked = check::check_files(&mut sources, &ids, &Options::default());
     let warnings: Vec<_> = checked
         .diagnostics
@@ -24,6 +28,13 @@ pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
             .and_then(|()| out.flush());
         closed_pipe_is_fine(written)
     };
+    // A file that is not text builds nothing: what it declares is unknown.
+    if !not_text.is_empty() {
+        let mut all = not_text;
+        all.extend(checked.diagnostics.iter().cloned());
+        report(&all)?;
+        return Ok(exit::FAILED);
+    }
     let bundles = match compile::compile_only(&checked, &sources, &a.clusters) {
         Ok(b) => b,
         Err(diags) => {

@@ -5,23 +5,91 @@ use crate::cli::args::{CheckArgs, Color, Format};
 use crate::cli::exit;
 use crate::cli::inputs::coe_files;
 use crate::diag::render;
-use crate::source::SourceMap;
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, SourceMap, Span};
 use std::io::{IsTerminal, Write};
 
-/// Loads the files of a configuration into a fresh source map.
+/// A configuration's files, read into a fresh source map. A file that is
+/// not UTF-8 text is kept (lossily decoded, to be shown) but left out of
+/// `ids`, and `not_text` has its diagnostic.
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub ids: Vec<FileId>,
+    pub not_text: Vec<Diagnostic>,
+}
+
+pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Loaded, String> {
+    let files = coe_files(paths)?;
+    let mut loaded = Loaded {
+        sources: SourceMap::new(),
+        ids: Vec::new(),
+        not_text: Vec::new(),
+    };
+    for f in files {
+        let (id, bad) = loaded
+            .sources
+            .add_path_lossy(&f)
+            .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
+        match bad {
+            None => loaded.ids.push(id),
+            Some(span) => loaded.not_text.push(not_utf8(&f, span)),
+        }
+    }
+    Ok(loaded)
+}
+
+/// COE0005: the first byte that is not UTF-8, by line, column and byte offset.
+fn not_utf8(path: &std::path::Path, span: Span) -> Diagnostic {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let at = span.start as usize;
+    let bad: Vec<String> = bytes
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| **b >= 0x80)
+        .take(4)
+        .map(|b| format!("0x{b:02X}"))
+        .collect();
+    Diagnostic::new(
+        Code(5),
+        span,
+        format!(
+            "`{}` is not UTF-8 text: byte {at} ({}) starts no valid character",
+            path.display(),
+            bad.first().map_or("end of file", String::as_str)
+        ),
+    )
+    .with_label("not UTF-8 (shown as �)")
+    .with_help("save the file as UTF-8; if it is Latin-1, `iconv -f latin1 -t utf-8` converts it")
+}
+
+/// [`load_all`] for commands without an output format: a file that is not
+/// text is reported on standard error, and nothing else is done.
 pub fn load(
     paths: &[std::path::PathBuf],
-) -> Result<(SourceMap, Vec<crate::source::FileId>), String> {
-    let files = coe_files(paths)?;
-    let mut sources = SourceMap::new();
-    let mut ids = Vec::new();
-    for f in files {
-        let id = sources
-            .add_path(&f)
-            .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
-        ids.push(id);
+) -> Result<(SourceMap, Vec<FileId>), crate::cli::error::Error> {
+    let loaded = load_all(paths)?;
+    if loaded.not_text.is_empty() {
+        return Ok((loaded.sources, loaded.ids));
     }
-    Ok((sources, ids))
+    let color = use_color_on_stderr();
+    eprint!(
+        "{}",
+        render::human::render(&loaded.sources, &loaded.not_text, color)
+    );
+    Err(crate::cli::error::Error::usage(format!(
+        "{} of the configuration's files {} not UTF-8 text",
+        loaded.not_text.len(),
+        if loaded.not_text.len() == 1 {
+            "is"
+        } else {
+            "are"
+        }
+    )))
+}
+
+fn use_color_on_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
 pub fn use_color(choice: Color) -> bool {
@@ -36,13 +104,18 @@ pub fn use_color(choice: Color) -> bool {
 }
 
 pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
-    let (mut sources, ids) = load(&a.paths)?;
+    let Loaded {
+        mut sources,
+        ids,
+        not_text,
+    } = load_all(&a.paths)?;
     let options = Options {
         deny_unknown_labels: a.deny_unknown_labels,
         deny_unimplemented_labels: a.deny_unimplemented_labels,
     };
     let checked = check::check_files(&mut sources, &ids, &options);
-    let diags = checked.diagnostics.into_vec();
+    let mut diags = not_text;
+    diags.extend(checked.diagnostics.into_vec());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = write_report(&mut out, a.format, a.color, &sources, &diags)
         .and_then(|()| {

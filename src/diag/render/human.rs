@@ -84,14 +84,14 @@ impl<'s> Report<'s> {
         let file = d.primary.span.file;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             d.primary.message.clone(),
-            source_span(d.primary.span),
+            source_span(sources, d.primary.span),
         )];
         let mut related = Vec::new();
         for l in &d.secondary {
             if l.span.file == file {
                 labels.push(LabeledSpan::new_with_span(
                     l.message.clone(),
-                    source_span(l.span),
+                    source_span(sources, l.span),
                 ));
             } else {
                 related.push(Report {
@@ -100,7 +100,10 @@ impl<'s> Report<'s> {
                     message: l.message.clone().unwrap_or_else(|| "related".into()),
                     help: None,
                     source: named(sources, l.span.file),
-                    labels: vec![LabeledSpan::new_with_span(None, source_span(l.span))],
+                    labels: vec![LabeledSpan::new_with_span(
+                        None,
+                        source_span(sources, l.span),
+                    )],
                     related: Vec::new(),
                 });
             }
@@ -181,6 +184,11 @@ impl miette::SourceCode for Source<'_> {
                 .saturating_sub(1)
                 .max(span.offset()),
         );
+        let long = (first..=last + after)
+            .any(|l| file.line_start(l + 1).saturating_sub(file.line_start(l)) > LONG_LINE);
+        if long {
+            return self.cut(span, before);
+        }
         let window_start = file.line_start(first);
         let window_end = file.line_start(last + after + 2);
         let window = &text[window_start..window_end];
@@ -209,8 +217,86 @@ impl miette::SourceCode for Source<'_> {
     }
 }
 
-fn source_span(span: Span) -> SourceSpan {
-    SourceSpan::new((span.start as usize).into(), span.len())
+/// Lines longer than this are shown cut around the span, without context
+/// lines: a snippet of a megabyte line per diagnostic would make the output
+/// quadratic, and miette cannot pad a label that far right.
+const LONG_LINE: usize = 400;
+/// How much of a long line is shown on each side of the span.
+const LONG_LINE_CONTEXT: usize = 80;
+
+/// The span miette underlines: on one line, at most [`LONG_LINE_CONTEXT`]
+/// bytes (ending on a character boundary), so a long span on a long line
+/// stays inside the cut that [`Source`] shows.
+impl Source<'_> {
+    /// A span on a long line: only that line, cut around the span.
+    fn cut<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let file = self.file;
+        let text = file.text.as_str();
+        let line = file.line_of(span.offset());
+        let line_start = file.line_start(line);
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let end = span.offset() + span.len();
+        if end > line_end {
+            // A span over several lines, one of them long, is not shown.
+            return Err(MietteError::OutOfBounds);
+        }
+        let from = floor_boundary(
+            text,
+            span.offset()
+                .saturating_sub(LONG_LINE_CONTEXT)
+                .max(line_start),
+        );
+        let to = ceil_boundary(text, (end + LONG_LINE_CONTEXT).min(line_end));
+        // Context reads start at a line's first column; the header's read
+        // (no context) gives the span's own column.
+        let column_of = |at: usize| text[line_start..at].chars().count();
+        let column = if before == 0 {
+            column_of(span.offset())
+        } else {
+            column_of(from)
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            file.name.clone(),
+            &text.as_bytes()[from..to],
+            SourceSpan::new(from.into(), to - from),
+            line,
+            column,
+            line,
+        )))
+    }
+}
+
+fn source_span(sources: &SourceMap, span: Span) -> SourceSpan {
+    let file = sources.get(span.file);
+    let start = span.start as usize;
+    let mut end = span.end as usize;
+    if file.line_of(start) == file.line_of(end) && end - start > LONG_LINE_CONTEXT {
+        end = start + LONG_LINE_CONTEXT;
+        while !file.text.is_char_boundary(end) {
+            end -= 1;
+        }
+    }
+    SourceSpan::new(start.into(), end - start)
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 impl fmt::Debug for Report<'_> {
