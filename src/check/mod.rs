@@ -49,15 +49,31 @@ pub fn add_stdlib(sources: &mut SourceMap) -> Vec<FileId> {
 /// Parses and checks the given user files together with the stdlib (which is
 /// added to `sources`). Syntax errors in one file do not stop the others.
 pub fn check_files(sources: &mut SourceMap, files: &[FileId], options: &Options) -> Checked {
-    let stdlib = add_stdlib(sources);
+    // The shared trees carry ids 0, 1, ...: usable when the stdlib has
+    // those ids (added first, by the caller or here into an empty map).
+    let stdlib_first = crate::stdlib::FILES
+        .iter()
+        .zip(sources.files())
+        .filter(|((name, _), (_, f))| *name == f.name)
+        .count()
+        == crate::stdlib::FILES.len();
+    let stdlib: Vec<FileId> = if stdlib_first {
+        (0..crate::stdlib::FILES.len() as u32).map(FileId).collect()
+    } else {
+        add_stdlib(sources)
+    };
+    let shared = stdlib.first() == Some(&FileId(0));
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::new();
-    for id in stdlib.iter().chain(files) {
+    let own = if shared { &[][..] } else { &stdlib[..] };
+    for id in own.iter().chain(files) {
         let p = syntax::parse(*id, &sources.get(*id).text);
         diagnostics.extend(p.diagnostics);
         parsed.push(p.file);
     }
-    let mut checked = check(&parsed, options);
+    let shared_trees = if shared { stdlib_trees() } else { &[] };
+    let trees: Vec<&ast::File> = shared_trees.iter().chain(&parsed).collect();
+    let mut checked = check_all(&trees, options);
     checked.diagnostics.extend(diagnostics);
     checked.diagnostics.sort();
     // From here on the sources are only shown: a secret label's value is
@@ -66,6 +82,19 @@ pub fn check_files(sources: &mut SourceMap, files: &[FileId], options: &Options)
         sources.redact(span);
     }
     checked
+}
+
+/// The stdlib's trees, with the file ids [`add_stdlib`] gives them (0, 1,
+/// ...): parsed on first use, shared by every check in the process after.
+pub fn stdlib_trees() -> &'static [ast::File] {
+    static TREES: std::sync::OnceLock<Vec<ast::File>> = std::sync::OnceLock::new();
+    TREES.get_or_init(|| {
+        crate::stdlib::FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (_, text))| syntax::parse(FileId(i as u32), text).file)
+            .collect()
+    })
 }
 
 /// Checks parsed files (stdlib first, then the configuration).

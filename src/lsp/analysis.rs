@@ -30,7 +30,7 @@ impl Analysis {
     /// Checks `files` (path and text) together with the stdlib, exactly as
     /// `check::check_files` does; the stdlib is parsed once per process.
     pub fn new(files: Vec<(PathBuf, String)>) -> Analysis {
-        let stdlib = stdlib_trees();
+        let stdlib = check::stdlib_trees();
         let files: Vec<FileData> = files
             .into_iter()
             .enumerate()
@@ -371,19 +371,6 @@ pub fn reference_parts(reference: &SyntaxNode) -> Option<(String, String)> {
         _ => None,
     });
     Some((parts.next()?, parts.next()?))
-}
-
-/// The stdlib's trees, with the file ids `check::add_stdlib` gives them
-/// (0, 1, ...): parsed on first use, shared by every analysis after.
-fn stdlib_trees() -> &'static [syntax::ast::File] {
-    static TREES: std::sync::OnceLock<Vec<syntax::ast::File>> = std::sync::OnceLock::new();
-    TREES.get_or_init(|| {
-        crate::stdlib::FILES
-            .iter()
-            .enumerate()
-            .map(|(i, (_, text))| syntax::parse(FileId(i as u32), text).file)
-            .collect()
-    })
 }
 
 /// Buffers that are not files (`untitled:`) get a path no file can have

@@ -13,6 +13,7 @@ mod codes;
 mod editors;
 mod examples;
 mod fmt;
+mod fuzz_regressions;
 mod golden;
 mod heat_schema;
 mod hostile;
