@@ -9,6 +9,7 @@ use crate::check::model::{Cluster, Effective};
 use crate::source::{SourceMap, Span};
 use indexmap::IndexMap;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -28,6 +29,16 @@ pub struct Bundle {
     pub timeout_mins: u64,
     pub tags: Vec<String>,
     pub sourcemap: SourceMapFile,
+}
+
+/// One file of a bundle directory.
+pub struct OutputFile<'a> {
+    pub path: String,
+    pub text: Cow<'a, str>,
+    /// For a file shared between bundles: an identity equal for every copy
+    /// of the same text in this process (the shared map it comes from, and
+    /// its place there).
+    pub shared: Option<(usize, usize)>,
 }
 
 #[derive(Serialize)]
@@ -79,6 +90,23 @@ impl Bundle {
         serde_json::to_value(self.env_doc()).expect("environment serialises")
     }
 
+    /// `stack.json`: the create request with its two large members named
+    /// rather than embedded (`template` is `template.yaml`, `files` are
+    /// the directory's other templates and scripts, each by name), so that
+    /// a build of many clusters does not write every template again per
+    /// cluster. [`Bundle::create_request`] is the request as sent.
+    pub fn request_file(&self) -> serde_json::Value {
+        serde_json::json!({
+            "stack_name": self.stack_name,
+            "template": "template.yaml",
+            "files": self.files.keys().collect::<Vec<_>>(),
+            "environment": self.environment_json(),
+            "timeout_mins": self.timeout_mins,
+            "tags": self.tags.join(","),
+            "disable_rollback": true,
+        })
+    }
+
     /// The exact body of `POST /v1/<project>/stacks`.
     pub fn create_request(&self) -> serde_json::Value {
         serde_json::json!({
@@ -94,21 +122,53 @@ impl Bundle {
 
     /// Every file of the bundle directory, by relative path, in a stable order.
     pub fn outputs(&self) -> Result<Vec<(String, String)>, String> {
+        Ok(self
+            .layout()?
+            .into_iter()
+            .map(|f| (f.path, f.text.into_owned()))
+            .collect())
+    }
+
+    /// The bundle's files, each saying whether it is shared: the same text
+    /// in every bundle of the same driver (`template.yaml`, the nested
+    /// templates and scripts), which a build writes once.
+    pub fn layout(&self) -> Result<Vec<OutputFile<'_>>, String> {
+        let template_id = Arc::as_ptr(&self.template) as *const u8 as usize;
+        let files_id = Arc::as_ptr(&self.files) as usize;
         let mut out = vec![
-            ("template.yaml".to_string(), self.template.to_string()),
-            ("environment.yaml".to_string(), self.environment_yaml()?),
+            OutputFile {
+                path: "template.yaml".to_string(),
+                text: Cow::Borrowed(&self.template),
+                shared: Some((template_id, 0)),
+            },
+            OutputFile {
+                path: "environment.yaml".to_string(),
+                text: Cow::Owned(self.environment_yaml()?),
+                shared: None,
+            },
         ];
-        out.extend(self.files.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out.extend(self.files.iter().enumerate().map(|(i, (k, v))| OutputFile {
+            path: k.clone(),
+            text: Cow::Borrowed(v.as_str()),
+            shared: Some((files_id, i)),
+        }));
         let pretty = |v: &serde_json::Value| {
             let mut s = serde_json::to_string_pretty(v).expect("json");
             s.push('\n');
             s
         };
-        out.push(("stack.json".to_string(), pretty(&self.create_request())));
-        out.push((
-            "sourcemap.json".to_string(),
-            pretty(&serde_json::to_value(&self.sourcemap).expect("sourcemap serialises")),
-        ));
+        out.push(OutputFile {
+            path: "stack.json".to_string(),
+            text: Cow::Owned(pretty(&self.request_file())),
+            shared: None,
+        });
+        out.push(OutputFile {
+            path: "sourcemap.json".to_string(),
+            text: Cow::Owned(pretty(
+                &serde_json::to_value(&self.sourcemap).expect("sourcemap serialises"),
+            )),
+            shared: None,
+        });
         Ok(out)
     }
 }

@@ -12,7 +12,7 @@ mod templates;
 pub use templates::shipped_script;
 mod yaml;
 
-pub use bundle::Bundle;
+pub use bundle::{Bundle, OutputFile};
 pub use params::{ParamValue, Params};
 pub use sourcemap::{SourceMapEntry, SourceMapFile};
 

@@ -293,6 +293,53 @@ fn the_seed_boot_options_reach_the_servers() {
     }
 }
 
+/// Two clusters of one driver: the shared templates and scripts are one
+/// file on disk under both directories, each directory has every file,
+/// and `stack.json` plus the named files is exactly the request coe sends.
+#[test]
+fn a_build_of_several_clusters_writes_shared_files_once() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("build");
+    coe_build("ha-fedora-coreos", &out);
+    let bundles = build_example("ha-fedora-coreos");
+    assert!(bundles.len() >= 2);
+    let (first, second) = (&bundles[0], &bundles[1]);
+    assert!(std::sync::Arc::ptr_eq(&first.files, &second.files));
+    for name in first.files.keys().chain([&"template.yaml".to_string()]) {
+        let a = std::fs::metadata(out.join(&first.cluster).join(name)).unwrap();
+        let b = std::fs::metadata(out.join(&second.cluster).join(name)).unwrap();
+        assert_eq!(
+            (a.dev(), a.ino()),
+            (b.dev(), b.ino()),
+            "{name} is two files"
+        );
+    }
+    for b in &bundles {
+        let dir = out.join(&b.cluster);
+        let env_a = std::fs::metadata(dir.join("environment.yaml")).unwrap();
+        assert_eq!(env_a.nlink(), 1, "environment.yaml is the cluster's own");
+        // stack.json with the named files read back in = the request.
+        let mut stack: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("stack.json")).unwrap())
+                .unwrap();
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        let template = read(stack["template"].as_str().unwrap());
+        let files: serde_json::Map<String, Value> = stack["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                let n = n.as_str().unwrap();
+                (n.to_string(), Value::String(read(n)))
+            })
+            .collect();
+        stack["template"] = Value::String(template);
+        stack["files"] = Value::Object(files);
+        assert_eq!(stack, b.create_request(), "{}", b.cluster);
+    }
+}
+
 #[test]
 fn coe_build_writes_every_file_and_is_atomic() {
     let tmp = tempfile::tempdir().unwrap();

@@ -5,9 +5,11 @@ use crate::check::{self, Options};
 use crate::cli::args::{BuildArgs, Color, Format};
 use crate::cli::exit;
 use crate::compile;
+use crate::compile::OutputFile;
 use crate::diag::render;
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
     let super::check::Loaded {
@@ -78,17 +80,31 @@ pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
         .iter()
         .filter(|b| a.clusters.is_empty() || a.clusters.contains(&b.cluster))
         .collect();
+    // Files every bundle of a driver shares are written once; the other
+    // bundles get hard links to them (still plain files to any tool).
+    let mut written: HashMap<(usize, usize), PathBuf> = HashMap::new();
+    let mut linked = (0usize, 0usize);
     for b in &selected {
         let files = b
-            .outputs()
+            .layout()
             .map_err(|e| format!("cluster `{}`: {e}", b.cluster))?;
-        write_dir(&a.output.join(&b.cluster), &files)?;
+        let dir = a.output.join(&b.cluster);
+        let (n, bytes) = write_dir(&dir, &files, &mut written)?;
+        linked.0 += n;
+        linked.1 += bytes;
         say(format!(
             "built {} → {} ({} files, stack `{}`)",
             b.cluster,
-            a.output.join(&b.cluster).display(),
+            dir.display(),
             files.len(),
             b.stack_name
+        ));
+    }
+    if linked.0 > 0 {
+        say(format!(
+            "{} files identical to one already built were hard-linked, not written again ({:.1} MB)",
+            linked.0,
+            linked.1 as f64 / 1e6
         ));
     }
     if selected.is_empty() {
@@ -98,8 +114,14 @@ pub fn run(a: BuildArgs) -> crate::cli::error::Outcome {
 }
 
 /// Writes a directory completely or not at all: into a temporary sibling,
-/// then swapped in place of the old one.
-fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+/// then swapped in place of the old one. A shared file already written in
+/// this run (`written`) becomes a hard link to it, or a copy where the file
+/// system has no hard links. Returns how many files were linked, and their bytes.
+fn write_dir(
+    dir: &Path,
+    files: &[OutputFile<'_>],
+    written: &mut HashMap<(usize, usize), PathBuf>,
+) -> Result<(usize, usize), String> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
@@ -109,10 +131,19 @@ fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
         .unwrap_or_default();
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
+    let mut linked = (0, 0);
     let result = (|| {
         std::fs::create_dir_all(&tmp)?;
-        for (path, text) in files {
-            std::fs::write(tmp.join(path), text)?;
+        for f in files {
+            let at = tmp.join(&f.path);
+            let first = f.shared.and_then(|key| written.get(&key));
+            match first {
+                Some(first) if std::fs::hard_link(first, &at).is_ok() => {
+                    linked.0 += 1;
+                    linked.1 += f.text.len();
+                }
+                _ => std::fs::write(&at, f.text.as_bytes())?,
+            }
         }
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
@@ -122,5 +153,11 @@ fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
     result.map_err(|e| {
         let _ = std::fs::remove_dir_all(&tmp);
         format!("cannot write `{}`: {e}", dir.display())
-    })
+    })?;
+    for f in files {
+        if let Some(key) = f.shared {
+            written.entry(key).or_insert_with(|| dir.join(&f.path));
+        }
+    }
+    Ok(linked)
 }
