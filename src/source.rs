@@ -158,6 +158,37 @@ impl SourceFile {
     }
 }
 
+/// Bytes as text; where they are not UTF-8, an error naming the first bad
+/// byte by line, column and offset (`InvalidData`, for any reader's message).
+pub fn utf8_text(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        // Everything before `at` is valid UTF-8.
+        let column =
+            std::str::from_utf8(&before[line_start..]).map_or(0, |t| t.chars().count()) + 1;
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text: line {line}, column {column}, byte {at} (0x{:02X})",
+                bytes[at]
+            ),
+        )
+    })
+}
+
+/// Reads a text file, refusing one that is not UTF-8 with [`utf8_text`]'s
+/// line, column and byte.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    utf8_text(std::fs::read(path)?)
+}
+
 /// Every file of one configuration, user files and embedded stdlib alike.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
@@ -197,7 +228,7 @@ impl SourceMap {
     }
 
     pub fn add_path(&mut self, path: &Path) -> std::io::Result<FileId> {
-        let text = std::fs::read_to_string(path)?;
+        let text = read_text(path)?;
         Ok(self.add(SourceFile::new(
             path.display().to_string(),
             Some(path.to_path_buf()),
@@ -285,6 +316,16 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_col(7), (3, 1));
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_located() {
+        let e = utf8_text(b"ab\ncd\xC3\xA9x\xFCz".to_vec()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "not UTF-8 text: line 2, column 5, byte 8 (0xFC)"
+        );
+        assert_eq!(utf8_text(b"fine".to_vec()).unwrap(), "fine");
     }
 
     #[test]

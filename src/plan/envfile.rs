@@ -25,7 +25,7 @@ const KEYS: &[&str] = &[
 
 impl EnvFile {
     pub fn load(path: &Path) -> Result<EnvFile, String> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::source::read_text(path)
             .map_err(|e| format!("cannot read environment file {}: {e}", path.display()))?;
         let doc: Value = if text.trim().is_empty() {
             Value::Object(Map::new())
@@ -80,7 +80,7 @@ fn collect_files(
                     continue;
                 }
                 let p = dir.join(s);
-                let text = std::fs::read_to_string(&p).map_err(|e| {
+                let text = crate::source::read_text(&p).map_err(|e| {
                     format!(
                         "environment file {} maps `{k}` to `{s}`, which cannot be read ({}): {e}",
                         env.display(),

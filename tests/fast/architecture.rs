@@ -116,7 +116,7 @@ fn dependencies_point_one_way() {
         ("import", &["source", "diag", "syntax", "check", "import"]),
         ("compile", &["source", "diag", "check", "compile"]),
         ("heat", &["heat"]),
-        ("plan", &["compile", "heat", "stdlib", "plan"]),
+        ("plan", &["source", "compile", "heat", "stdlib", "plan"]),
         ("apply", &["heat", "plan", "apply"]),
         (
             "lsp",

@@ -272,3 +272,29 @@ fn a_large_file_with_many_diagnostics_is_checked_whole() {
         .count();
     assert_eq!(unknown, n);
 }
+
+/// Every other input a command reads says where it stops being UTF-8.
+#[test]
+fn other_inputs_that_are_not_utf8_are_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = b"{\n  \"name\": \"k\xFC\"\n}\n";
+    write(tmp.path(), "bad.coe", bad);
+    write(tmp.path(), "bad.json", bad);
+    write(tmp.path(), "env.yaml", bad);
+    let cases: [&[&str]; 4] = [
+        &["fmt", "bad.coe"],
+        &["import", "bad.json"],
+        &["apply", "bad.json"],
+        &["plan", "-e", "env.yaml", "bad.coe"],
+    ];
+    for args in cases {
+        let out = coe(args, tmp.path());
+        ended_well(&out, &args.join(" "));
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("not UTF-8") && stderr.contains("line 2") && stderr.contains("byte 14"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -20,7 +20,7 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
     let saved = match a.paths.as_slice() {
         [one] if one.extension().is_some_and(|x| x == "json") && one.is_file() => {
             refuse_planning_flags(&a)?;
-            let text = std::fs::read_to_string(one)
+            let text = crate::source::read_text(one)
                 .map_err(|e| format!("cannot read `{}`: {e}", one.display()))?;
             Some(SavedPlan::parse(&text).map_err(|e| format!("{}: {e}", one.display()))?)
         }

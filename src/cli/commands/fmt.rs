@@ -15,7 +15,7 @@ pub fn run(a: FmtArgs) -> crate::cli::error::Outcome {
     let mut code = exit::OK;
     let mut out = std::io::stdout().lock();
     for path in files {
-        let text = std::fs::read_to_string(&path)
+        let text = crate::source::read_text(&path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let formatted = match fmt::format_source(crate::source::FileId(0), &text) {
             Ok(f) => f,

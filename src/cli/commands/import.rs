@@ -16,16 +16,17 @@ pub fn run(a: ImportArgs) -> crate::cli::error::Outcome {
                 return Err("standard input (`-`) can be read only once".into());
             }
             stdin_read = true;
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
+            let mut bytes = Vec::new();
+            let text = std::io::stdin()
+                .read_to_end(&mut bytes)
+                .and_then(|_| crate::source::utf8_text(bytes))
                 .map_err(|e| format!("cannot read standard input: {e}"))?;
             inputs.push(Input {
                 name: "standard input".into(),
                 text,
             });
         } else {
-            let text = std::fs::read_to_string(f)
+            let text = crate::source::read_text(f)
                 .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
             inputs.push(Input {
                 name: f.display().to_string(),
