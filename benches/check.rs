@@ -51,7 +51,7 @@ fn generate_clean(templates: usize, clusters: usize) -> String {
     for t in 0..templates {
         let _ = write!(
             s,
-            "template \"t{t}\" {{\n  coe = kubernetes\n  image = \"fcos\"\n  keypair = \"k\"\n  external_network = \"public\"\n  flavor = \"m1\"\n  master_flavor = \"m1\"\n  network_driver = calico\n  volume_driver = cinder\n  docker_volume_size = 20GiB\n  master_lb_enabled = true\n  labels {{\n    kube_tag = \"v1.27.{t}\"\n    docker_volume_type = \"ssd\"\n    calico_ipv4pool = \"10.100.0.0/16\"\n  }}\n}}\n\n"
+            "template \"t{t}\" {{\n  coe = kubernetes\n  image = \"fcos\"\n  keypair = \"k\"\n  external_network = \"public\"\n  flavor = \"m1\"\n  master_flavor = \"m1\"\n  network_driver = calico\n  docker_volume_size = 20GiB\n  master_lb_enabled = true\n  labels {{\n    kube_tag = \"v1.27.{t}\"\n    docker_volume_type = \"ssd\"\n    calico_ipv4pool = \"10.100.0.0/16\"\n  }}\n}}\n\n"
         );
     }
     for c in 0..clusters {
@@ -61,26 +61,27 @@ fn generate_clean(templates: usize, clusters: usize) -> String {
             c % templates,
             1 + c % 20
         );
+        // Sixteen labels coe acts on for this driver: a clean check.
         for (k, v) in [
-            ("monitoring_enabled", "true"),
-            ("monitoring_retention_days", "30"),
-            ("auto_healing_enabled", "true"),
-            ("auto_scaling_enabled", "true"),
-            ("max_node_count", "25"),
-            ("min_node_count", "1"),
-            ("cgroup_driver", "\"systemd\""),
-            ("container_runtime", "\"containerd\""),
-            ("selinux_mode", "\"permissive\""),
             (
                 "kubelet_options",
                 "\"--max-pods=110 --image-gc-high-threshold=85\"",
             ),
             ("kubeapi_options", "\"--audit-log-maxage=30\""),
+            ("kubecontroller_options", "\"--node-monitor-period=5s\""),
+            ("kubescheduler_options", "\"--v=2\""),
             ("etcd_volume_size", "20"),
             ("etcd_volume_type", "\"ssd\""),
             ("availability_zone", "\"nova\""),
-            ("cinder_csi_enabled", "true"),
-            ("metrics_server_enabled", "true"),
+            ("selinux_mode", "\"permissive\""),
+            ("container_runtime", "\"containerd\""),
+            ("boot_volume_size", "40"),
+            ("boot_volume_type", "\"ssd\""),
+            ("master_lb_floating_ip_enabled", "true"),
+            ("kubeproxy_options", "\"--proxy-mode=ipvs\""),
+            ("master_lb_allowed_cidrs", "\"10.0.0.0/8\""),
+            ("calico_tag", "\"v3.26.4\""),
+            ("container_infra_prefix", "\"registry.example.com/k8s/\""),
         ] {
             let _ = writeln!(s, "    {k} = {v}");
         }
@@ -336,10 +337,21 @@ fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
     let exe = env!("CARGO_BIN_EXE_coe");
-    peer(exe);
-    rendering(exe, &dir);
-    large(exe, &dir);
-    build(exe, &dir);
+    // COE_BENCH_PARTS=peer,rendering,large,build runs only those parts.
+    let parts = std::env::var("COE_BENCH_PARTS").unwrap_or_default();
+    let wanted = |part: &str| parts.is_empty() || parts.split(',').any(|p| p == part);
+    if wanted("peer") {
+        peer(exe);
+    }
+    if wanted("rendering") {
+        rendering(exe, &dir);
+    }
+    if wanted("large") {
+        large(exe, &dir);
+    }
+    if wanted("build") {
+        build(exe, &dir);
+    }
 }
 
 /// Part 3: a clean configuration of more than 10 MB.
@@ -360,7 +372,8 @@ fn large(exe: &str, dir: &std::path::Path) {
     });
     let report: serde_json::Value = serde_json::from_slice(&stdout).expect("json output");
     assert_eq!(
-        report["summary"]["errors"], 0,
+        (&report["summary"]["errors"], &report["summary"]["warnings"]),
+        (&serde_json::json!(0), &serde_json::json!(0)),
         "the generated configuration must check clean"
     );
     println!(
