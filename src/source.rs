@@ -186,7 +186,28 @@ pub fn utf8_text(bytes: Vec<u8>) -> std::io::Result<String> {
 /// Reads a text file, refusing one that is not UTF-8 with [`utf8_text`]'s
 /// line, column and byte.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
-    utf8_text(std::fs::read(path)?)
+    utf8_text(read_bytes(path)?)
+}
+
+/// A file's bytes, refused beyond 4 GiB: spans count bytes in 32 bits.
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    let too_large = |len: u64| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{len} bytes, more than the 4 GiB coe reads"),
+        )
+    };
+    // Refused before reading when the size is known; checked after, too,
+    // for files whose size is not (pipes).
+    let known = std::fs::metadata(path)?.len();
+    if known > u64::from(u32::MAX) {
+        return Err(too_large(known));
+    }
+    let bytes = std::fs::read(path)?;
+    if u32::try_from(bytes.len()).is_err() {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Every file of one configuration, user files and embedded stdlib alike.
@@ -213,7 +234,7 @@ impl SourceMap {
     /// lossy decoding shows (each bad sequence becomes U+FFFD), and the
     /// first bad sequence is returned as a span of that text.
     pub fn add_path_lossy(&mut self, path: &Path) -> std::io::Result<(FileId, Option<Span>)> {
-        let bytes = std::fs::read(path)?;
+        let bytes = read_bytes(path)?;
         let name = path.display().to_string();
         let (text, bad) = match String::from_utf8(bytes) {
             Ok(text) => (text, None),
