@@ -10,7 +10,8 @@ use std::collections::HashMap;
 enum State {
     Pending,
     Visiting,
-    Done(Val),
+    /// The value, and its size (see [`size`]).
+    Done(Val, usize),
     /// Its value had an error, already reported; uses of it report nothing more.
     Failed,
 }
@@ -18,6 +19,25 @@ enum State {
 /// How many constants one may be defined through, in a row: evaluation
 /// follows the chain recursively, and this keeps it within its stack.
 pub const MAX_CHAIN: usize = 64;
+
+/// The largest value one constant may have (string bytes plus one per
+/// list, map or call element), and the most all uses of constants may copy
+/// in one check. Without them `let a = "${b}${b}"`, 40 deep, asks for a
+/// terabyte from a kilobyte of text.
+pub const MAX_VALUE_SIZE: usize = 1 << 20;
+pub const MAX_EXPANSION: usize = 256 << 20;
+
+/// A value's size, as [`MAX_VALUE_SIZE`] counts it.
+fn size(v: &Val) -> usize {
+    match &v.value {
+        Value::Str(s) | Value::Member(s) => s.len(),
+        Value::Ref(parts) => parts.iter().map(String::len).sum(),
+        Value::List(items) => items.iter().map(|i| 1 + size(i)).sum(),
+        Value::Call(_, args) => args.iter().map(|a| 1 + size(a)).sum(),
+        Value::Map(entries) => entries.iter().map(|(k, _, v)| 1 + k.len() + size(v)).sum(),
+        _ => 8,
+    }
+}
 
 /// All `let` constants of a configuration (they are global across its files).
 pub struct Constants<'a> {
@@ -28,6 +48,18 @@ pub struct Constants<'a> {
     /// In rule tables a bare word is a name, never a constant, so a user's
     /// constant cannot rewrite the stdlib.
     words_are_names: bool,
+    /// Bytes of constant values handed out so far ([`MAX_EXPANSION`]).
+    expanded: usize,
+    over_budget: bool,
+}
+
+/// COE0116: a constant's value, or all of them together, too large.
+fn too_large(span: Span, message: String, label: &str) -> Diagnostic {
+    Diagnostic::new(Code(116), span, message)
+        .with_label(label)
+        .with_help(
+            "a constant that uses another one twice is twice its size: use each constant once in a value, or write the value out",
+        )
 }
 
 impl<'a> Constants<'a> {
@@ -56,6 +88,8 @@ impl<'a> Constants<'a> {
             state,
             stack: Vec::new(),
             words_are_names: false,
+            expanded: 0,
+            over_budget: false,
         }
     }
 
@@ -89,7 +123,24 @@ impl<'a> Constants<'a> {
     ) -> Option<Val> {
         let (key, decl) = self.decls.get_key_value(name).map(|(k, d)| (*k, *d))?;
         match self.state.get(key) {
-            Some(State::Done(v)) => return Some(v.clone()),
+            Some(State::Done(v, weight)) => {
+                self.expanded += weight;
+                if self.expanded > MAX_EXPANSION {
+                    if !self.over_budget {
+                        self.over_budget = true;
+                        diags.push(too_large(
+                            used_at.unwrap_or(decl.name.span),
+                            format!(
+                                "the uses of constants copy more than {} MiB of values in all",
+                                MAX_EXPANSION >> 20
+                            ),
+                            "the budget runs out here",
+                        ));
+                    }
+                    return None;
+                }
+                return Some(v.clone());
+            }
             Some(State::Failed) => return None,
             Some(State::Visiting) => {
                 let through: Vec<String> = self
@@ -138,8 +189,21 @@ impl<'a> Constants<'a> {
         self.stack.push(key);
         let v = self.eval(&decl.value, diags);
         self.stack.pop();
+        let weight = v.as_ref().map_or(0, size);
+        if weight > MAX_VALUE_SIZE {
+            diags.push(too_large(
+                decl.name.span,
+                format!(
+                    "constant `{name}` would be {weight} bytes long, more than {} MiB",
+                    MAX_VALUE_SIZE >> 20
+                ),
+                "defined here",
+            ));
+            self.state.insert(key, State::Failed);
+            return None;
+        }
         let state = match &v {
-            Some(v) => State::Done(v.clone()),
+            Some(v) => State::Done(v.clone(), weight),
             None => State::Failed,
         };
         self.state.insert(key, state);

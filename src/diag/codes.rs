@@ -55,6 +55,7 @@ codes! {
     113 "COE0113" "ambiguous-cloud" Error "several clouds are declared and a template does not say which one it targets";
     114 "COE0114" "unexpected-block-name" Error "a block that takes no name was given one";
     115 "COE0115" "constant-chain-too-long" Error "a `let` constant is defined through more than 64 others in a row";
+    116 "COE0116" "constant-too-large" Error "a `let` constant's value, or all uses of constants together, grow too large";
     // values and types
     201 "COE0201" "type-mismatch" Error "a value of the wrong type";
     202 "COE0202" "wrong-case-member" Error "an enum member spelled with the wrong case";

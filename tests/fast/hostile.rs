@@ -298,3 +298,42 @@ fn other_inputs_that_are_not_utf8_are_located() {
         );
     }
 }
+
+/// Constants that double at each step ("billion laughs"), and a large
+/// constant used many times: both stop at a bound, quickly.
+#[test]
+fn constants_cannot_blow_up() {
+    let check = |text: &str| {
+        let mut sources = SourceMap::new();
+        let id = sources.add_text("laughs.coe", text);
+        let checked = check_files(&mut sources, &[id], &Options::default());
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.to_string() == "COE0116")
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut doubling = String::new();
+    for i in 0..60 {
+        doubling.push_str(&format!("let a{i} = \"${{a{}}}${{a{}}}\"\n", i + 1, i + 1));
+    }
+    doubling.push_str("let a60 = \"xx\"\n");
+    let found = check(&doubling);
+    assert!(
+        found.iter().any(|m| m.contains("more than 1 MiB")),
+        "{found:?}"
+    );
+
+    let mut many = format!("let big = \"{}\"\n", "x".repeat((1 << 20) - 1));
+    many.push_str("let all = \"");
+    for _ in 0..300 {
+        many.push_str("${big}");
+    }
+    many.push_str("\"\n");
+    let found = check(&many);
+    assert!(
+        found.iter().any(|m| m.contains("more than 256 MiB")),
+        "{found:?}"
+    );
+}
