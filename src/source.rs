@@ -121,8 +121,19 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_of(offset);
         let start = self.line_starts[line] as usize;
-        let col = self.text[start..offset].chars().count();
-        (line + 1, col + 1)
+        (line + 1, self.chars_between(start, offset) + 1)
+    }
+
+    /// Characters between two offsets of one line: the byte count when the
+    /// text is ASCII, so that many diagnostics on one long line cost no more
+    /// than one each.
+    fn chars_between(&self, start: usize, end: usize) -> usize {
+        if self.line_char_starts.is_empty() {
+            return end - start;
+        }
+        self.text
+            .get(start..end)
+            .map_or(end - start, |t| t.chars().count())
     }
 
     /// Characters (code points) before a byte offset, found through the
@@ -134,11 +145,22 @@ impl SourceFile {
         }
         let line = self.line_of(offset);
         let start = self.line_starts[line] as usize;
-        let within = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |t| t.chars().count());
-        self.line_char_starts[line] as usize + within
+        self.line_char_starts[line] as usize + self.chars_between(start, offset)
+    }
+
+    /// Byte offset where a 0-based line ends (before its line break).
+    pub fn line_end(&self, line: usize) -> usize {
+        match self.line_starts.get(line + 1) {
+            Some(next) => *next as usize - 1,
+            None => self.text.len(),
+        }
+    }
+
+    /// Characters from the start of `offset`'s line to it (0-based column).
+    pub fn column_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let start = self.line_starts[self.line_of(offset)] as usize;
+        self.chars_between(start, offset)
     }
 
     /// Byte offset where a 0-based line starts.

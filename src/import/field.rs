@@ -215,10 +215,17 @@ fn boolean(v: &Value) -> Option<Lit> {
 fn faithful(v: &Value, refuse: impl FnOnce(&Value) -> String) -> Result<Lit, String> {
     match v {
         Value::String(s) => Ok(Lit::Str(s.clone())),
-        Value::Number(n) => Ok(n
-            .as_i64()
-            .map(Lit::Int)
-            .unwrap_or_else(|| Lit::Number(n.to_string()))),
+        // As written, so that the check says what is wrong with it; but in
+        // the language's digits: JSON's `1.1e21` has an exponent, which no
+        // .coe number has, and Rust writes a float out in full.
+        Value::Number(n) => Ok(n.as_i64().map(Lit::Int).unwrap_or_else(|| {
+            Lit::Number(
+                n.as_u64()
+                    .map(|u| u.to_string())
+                    .or_else(|| n.as_f64().map(|f| f.to_string()))
+                    .unwrap_or_else(|| n.to_string()),
+            )
+        })),
         Value::Bool(b) => Ok(Lit::Bool(*b)),
         other => Err(refuse(other)),
     }
@@ -237,6 +244,19 @@ mod tests {
             what: "cluster template",
         };
         obj.read("f", kind)
+    }
+
+    #[test]
+    fn numbers_beyond_the_language_are_kept_in_its_digits() {
+        // JSON writes these with an exponent; .coe numbers have none.
+        for (v, text) in [
+            (json!(1.1e21), "1100000000000000000000"),
+            (json!(18446744073709551615u64), "18446744073709551615"),
+            (json!(2.5e-3), "0.0025"),
+        ] {
+            let lit = read(v, Kind::Int).unwrap().unwrap();
+            assert_eq!(lit.to_source(), text);
+        }
     }
 
     #[test]

@@ -238,9 +238,7 @@ impl Source<'_> {
         let text = file.text.as_str();
         let line = file.line_of(span.offset());
         let line_start = file.line_start(line);
-        let line_end = text[line_start..]
-            .find('\n')
-            .map_or(text.len(), |i| line_start + i);
+        let line_end = file.line_end(line);
         let end = span.offset() + span.len();
         if end > line_end {
             // A span over several lines, one of them long, is not shown.
@@ -255,7 +253,7 @@ impl Source<'_> {
         let to = ceil_boundary(text, (end + LONG_LINE_CONTEXT).min(line_end));
         // Context reads start at a line's first column; the header's read
         // (no context) gives the span's own column.
-        let column_of = |at: usize| text[line_start..at].chars().count();
+        let column_of = |at: usize| file.column_of(at);
         let column = if before == 0 {
             column_of(span.offset())
         } else {
