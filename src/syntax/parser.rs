@@ -402,14 +402,20 @@ impl Parser<'_> {
         }
     }
 
-    fn block(&mut self) {
+    /// Parses one nesting construct with `inner`, one level deeper; past
+    /// [`MAX_DEPTH`] the construct is skipped flat instead.
+    fn nested(&mut self, inner: fn(&mut Self)) {
         if self.depth >= MAX_DEPTH {
             self.skip_nested();
             return;
         }
         self.depth += 1;
-        self.block_within_limit();
+        inner(self);
         self.depth -= 1;
+    }
+
+    fn block(&mut self) {
+        self.nested(Self::block_within_limit);
     }
 
     fn block_within_limit(&mut self) {
@@ -563,17 +569,15 @@ impl Parser<'_> {
                     self.finish();
                 }
                 _ if self.nth(1) == Some(DOT) && self.adjacent(1) => self.reference(),
-                _ if self.nth(1) == Some(L_PAREN) && self.depth >= MAX_DEPTH => self.skip_nested(),
-                _ if self.nth(1) == Some(L_PAREN) => self.call(),
+                _ if self.nth(1) == Some(L_PAREN) => self.nested(Self::call),
                 _ => {
                     self.start(WORD);
                     self.bump();
                     self.finish();
                 }
             },
-            Some(L_BRACK | L_BRACE) if self.depth >= MAX_DEPTH => self.skip_nested(),
-            Some(L_BRACK) => self.list(),
-            Some(L_BRACE) => self.map(),
+            Some(L_BRACK) => self.nested(Self::list),
+            Some(L_BRACE) => self.nested(Self::map),
             _ => unreachable!("value() is called only where a value can start"),
         }
     }
@@ -604,7 +608,6 @@ impl Parser<'_> {
     }
 
     fn call(&mut self) {
-        self.depth += 1;
         self.start(CALL);
         self.bump(); // name
         self.start(ARG_LIST);
@@ -612,16 +615,13 @@ impl Parser<'_> {
         self.items(R_PAREN, "`)`", "the call's arguments");
         self.finish();
         self.finish();
-        self.depth -= 1;
     }
 
     fn list(&mut self) {
-        self.depth += 1;
         self.start(LIST);
         self.bump();
         self.items(R_BRACK, "`]`", "the list");
         self.finish();
-        self.depth -= 1;
     }
 
     fn unclosed_items(&mut self, open: Span, close_text: &str, what: &str) {
@@ -698,12 +698,6 @@ impl Parser<'_> {
     }
 
     fn map(&mut self) {
-        self.depth += 1;
-        self.map_within_limit();
-        self.depth -= 1;
-    }
-
-    fn map_within_limit(&mut self) {
         self.start(MAP);
         let open = self.span_of(self.index(0));
         self.bump();
@@ -772,13 +766,7 @@ impl Parser<'_> {
     }
 
     fn interpolation(&mut self) {
-        if self.depth >= MAX_DEPTH {
-            self.skip_nested();
-            return;
-        }
-        self.depth += 1;
-        self.interpolation_within_limit();
-        self.depth -= 1;
+        self.nested(Self::interpolation_within_limit);
     }
 
     fn interpolation_within_limit(&mut self) {
