@@ -69,13 +69,17 @@ def _serialised(fn):
 ast.parse = _serialised(ast.parse)
 ast.literal_eval = _serialised(ast.literal_eval)
 
-# Heat's Yaql function sets its shared parser before its shared context, so
-# a second thread can see the parser and use a context not yet there
-# ("'Yaql' object has no attribute '_context'"). Its lazy set-up under a lock.
+# Heat's Yaql function shares one parser between threads. Its lazy set-up
+# sets the parser before the context, so a second thread can use a context
+# not yet there ("'Yaql' object has no attribute '_context'"); and the
+# parser (ply) keeps its state in the instance, so two parses at once read
+# each other's tokens ("Bad expression Parse error: unexpected end of
+# statement" on a valid template, seen under load). Both under one lock.
 from heat.engine.hot import functions as _hot_functions  # noqa: E402
 
-_YAQL_LOCK = threading.Lock()
+_YAQL_LOCK = threading.RLock()
 _yaql_parser = _hot_functions.Yaql.get_yaql_parser.__func__
+_yaql_parse = _hot_functions.Yaql._parse
 
 
 def _get_yaql_parser(cls):
@@ -83,7 +87,13 @@ def _get_yaql_parser(cls):
         return _yaql_parser(cls)
 
 
+def _parse_alone(self, expression):
+    with _YAQL_LOCK:
+        return _yaql_parse(self, expression)
+
+
 _hot_functions.Yaql.get_yaql_parser = classmethod(_get_yaql_parser)
+_hot_functions.Yaql._parse = _parse_alone
 
 
 # ---- optional speed patch
