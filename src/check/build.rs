@@ -318,14 +318,14 @@ impl<'a, 'c> Builder<'a, 'c> {
                 .labels
                 .get(&a.key.name)
                 .is_some_and(|l| l.secret);
-            out.push(LabelEntry {
+            out.push(LabelEntry::new(Label {
                 key: a.key.name.clone(),
                 key_span: a.key.span,
                 value,
                 origin: origin.clone(),
                 text,
                 secret,
-            });
+            }));
         }
         out
     }

@@ -126,8 +126,28 @@ pub enum Origin {
     Default,
 }
 
+/// A label as written in one block. Cheap to clone: a cluster's effective
+/// labels share the entries of its template and of its own block instead
+/// of copying them (they were half of a large configuration's model).
 #[derive(Debug, Clone)]
-pub struct LabelEntry {
+pub struct LabelEntry(std::sync::Arc<Label>);
+
+impl LabelEntry {
+    pub fn new(label: Label) -> Self {
+        LabelEntry(std::sync::Arc::new(label))
+    }
+}
+
+impl std::ops::Deref for LabelEntry {
+    type Target = Label;
+
+    fn deref(&self) -> &Label {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Label {
     pub key: String,
     pub key_span: Span,
     pub value: Val,
@@ -137,7 +157,7 @@ pub struct LabelEntry {
     pub secret: bool,
 }
 
-impl LabelEntry {
+impl Label {
     /// The value for output: secrets are never printed in full.
     pub fn display_value(&self) -> String {
         if self.secret {
