@@ -220,7 +220,7 @@ impl Schemas {
                 }
                 BodyItem::Block(b) => {
                     if schema.blocks.contains(&b.kind.name) {
-                        nested.push(b);
+                        nested.push(&**b);
                     } else {
                         let mut d = Diagnostic::new(
                             Code(101),

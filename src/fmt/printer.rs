@@ -113,7 +113,8 @@ impl<'a> Printer<'a> {
     fn anchor(&self, child: Child) -> usize {
         match child {
             Child::Item(Item::Let(l)) => self.expr_anchor(&l.value),
-            Child::Item(Item::Block(b)) | Child::Body(BodyItem::Block(b)) => self.brace(b),
+            Child::Item(Item::Block(b)) => self.brace(b),
+            Child::Body(BodyItem::Block(b)) => self.brace(b),
             Child::Body(BodyItem::Attribute(a)) | Child::Entry(a) => self.expr_anchor(&a.value),
             Child::Elem(e) => self.expr_anchor(e),
         }

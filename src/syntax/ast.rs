@@ -69,7 +69,7 @@ impl Block {
 
     pub fn blocks(&self) -> impl Iterator<Item = &Block> {
         self.body.iter().filter_map(|b| match b {
-            BodyItem::Block(b) => Some(b),
+            BodyItem::Block(b) => Some(&**b),
             BodyItem::Attribute(_) => None,
         })
     }
@@ -95,7 +95,8 @@ impl Block {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BodyItem {
     Attribute(Attribute),
-    Block(Block),
+    /// Boxed: a body is mostly attributes, which are smaller.
+    Block(Box<Block>),
 }
 
 impl BodyItem {
@@ -152,8 +153,10 @@ pub enum ExprKind {
     Ident(String),
     /// `kind.name`, e.g. `template.k8s-coreos`.
     Ref(Vec<Ident>),
+    /// The name is boxed: calls are rare, and every other value is
+    /// smaller by the difference.
     Call {
-        name: Ident,
+        name: Box<Ident>,
         args: Vec<Expr>,
     },
     List(Vec<Expr>),
@@ -182,7 +185,8 @@ impl ExprKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StrPart {
     Text(String),
-    Interp(Expr),
+    /// Boxed, so that a plain string's one part is a `String`'s size.
+    Interp(Box<Expr>),
 }
 
 impl Expr {

@@ -130,7 +130,7 @@ impl Lower<'_> {
                     None => recovered = true,
                 },
                 BLOCK => match self.block(&child) {
-                    Some(b) => body.push(BodyItem::Block(b)),
+                    Some(b) => body.push(BodyItem::Block(Box::new(b))),
                     None => recovered = true,
                 },
                 ERROR => recovered = true,
@@ -211,7 +211,7 @@ impl Lower<'_> {
                 }
                 rowan::NodeOrToken::Node(n) if n.kind() == INTERPOLATION => {
                     if let Some(e) = self.value_of(&n) {
-                        parts.push(StrPart::Interp(e));
+                        parts.push(StrPart::Interp(Box::new(e)));
                     }
                 }
                 _ => {}
@@ -259,7 +259,10 @@ impl Lower<'_> {
                 let name = self.ident(&first_token(node, IDENT)?);
                 let list = node.children().find(|c| c.kind() == ARG_LIST)?;
                 let args = self.values(&list)?;
-                ExprKind::Call { name, args }
+                ExprKind::Call {
+                    name: Box::new(name),
+                    args,
+                }
             }
             LIST => ExprKind::List(self.values(node)?),
             MAP => {

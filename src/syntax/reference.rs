@@ -83,7 +83,7 @@ impl Lower<'_> {
         let body = inner
             .map(|p| match p.as_rule() {
                 Rule::attribute => BodyItem::Attribute(self.attribute(p)),
-                _ => BodyItem::Block(self.block(p)),
+                _ => BodyItem::Block(Box::new(self.block(p))),
             })
             .collect();
         Block {
@@ -162,7 +162,7 @@ impl Lower<'_> {
                 }
                 Rule::interpolation => {
                     let expr = p.into_inner().next().expect("interpolated expr");
-                    parts.push(StrPart::Interp(self.expr(expr)));
+                    parts.push(StrPart::Interp(Box::new(self.expr(expr))));
                 }
                 _ => {}
             }
@@ -198,7 +198,10 @@ impl Lower<'_> {
                 let mut inner = pair.into_inner();
                 let name = self.ident(inner.next().expect("call name"));
                 let args = inner.map(|p| self.expr(p)).collect();
-                ExprKind::Call { name, args }
+                ExprKind::Call {
+                    name: Box::new(name),
+                    args,
+                }
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::map => ExprKind::Map(
