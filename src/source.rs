@@ -238,6 +238,17 @@ pub struct SourceMap {
     files: Vec<SourceFile>,
 }
 
+/// The first bytes of a file that are not UTF-8, from [`SourceMap::add_path_lossy`].
+#[derive(Debug)]
+pub struct NotUtf8 {
+    /// Where the lossy text shows them (as U+FFFD).
+    pub span: Span,
+    /// Their offset in the file.
+    pub offset: usize,
+    /// The bytes that start no valid character.
+    pub bytes: Vec<u8>,
+}
+
 impl SourceMap {
     pub fn new() -> Self {
         Self::default()
@@ -254,19 +265,29 @@ impl SourceMap {
 
     /// Reads a file that may not be UTF-8 text: then its text is what a
     /// lossy decoding shows (each bad sequence becomes U+FFFD), and the
-    /// first bad sequence is returned as a span of that text.
-    pub fn add_path_lossy(&mut self, path: &Path) -> std::io::Result<(FileId, Option<Span>)> {
+    /// first bad sequence is returned as a span of that text with its bytes.
+    pub fn add_path_lossy(&mut self, path: &Path) -> std::io::Result<(FileId, Option<NotUtf8>)> {
         let bytes = read_bytes(path)?;
         let name = path.display().to_string();
         let (text, bad) = match String::from_utf8(bytes) {
             Ok(text) => (text, None),
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
-                (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+                let len = e
+                    .utf8_error()
+                    .error_len()
+                    .unwrap_or(e.as_bytes().len() - at);
+                let bytes = e.as_bytes()[at..at + len].to_vec();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                (text, Some((at, bytes)))
             }
         };
         let id = self.add(SourceFile::new(name, Some(path.to_path_buf()), text));
-        let bad = bad.map(|at| Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()));
+        let bad = bad.map(|(at, bytes)| NotUtf8 {
+            span: Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()),
+            offset: at,
+            bytes,
+        });
         Ok((id, bad))
     }
 

@@ -6,7 +6,7 @@ use crate::cli::exit;
 use crate::cli::inputs::coe_files;
 use crate::diag::render;
 use crate::diag::{Code, Diagnostic};
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, NotUtf8, SourceMap};
 use std::io::{IsTerminal, Write};
 
 /// A configuration's files, read into a fresh source map. A file that is
@@ -32,31 +32,24 @@ pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Loaded, String> {
             .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
         match bad {
             None => loaded.ids.push(id),
-            Some(span) => loaded.not_text.push(not_utf8(&f, span)),
+            Some(bad) => loaded.not_text.push(not_utf8(&f, &bad)),
         }
     }
     Ok(loaded)
 }
 
 /// COE0005: the first byte that is not UTF-8, by line, column and byte offset.
-fn not_utf8(path: &std::path::Path, span: Span) -> Diagnostic {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    let at = span.start as usize;
-    let bad: Vec<String> = bytes
-        .get(at..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|b| **b >= 0x80)
-        .take(4)
-        .map(|b| format!("0x{b:02X}"))
-        .collect();
+fn not_utf8(path: &std::path::Path, bad: &NotUtf8) -> Diagnostic {
+    let at = bad.offset;
+    let first = bad.bytes.first().map(|b| format!("0x{b:02X}"));
+    let span = bad.span;
     Diagnostic::new(
         Code(5),
         span,
         format!(
             "`{}` is not UTF-8 text: byte {at} ({}) starts no valid character",
             path.display(),
-            bad.first().map_or("end of file", String::as_str)
+            first.as_deref().unwrap_or("end of file")
         ),
     )
     .with_label("not UTF-8 (shown as �)")
