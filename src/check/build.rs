@@ -594,7 +594,7 @@ fn effective(
             Some(v) => match v.value {
                 Value::Duration(s) => Spanned::new(s, v.span),
                 // schema defaults are bare numbers, which durations read as minutes
-                Value::Int(m) => Spanned::new(m.max(0) as u64 * 60, v.span),
+                Value::Int(m) => Spanned::new((m.max(0) as u64).saturating_mul(60), v.span),
                 _ => Spanned::new(0, v.span),
             },
             None => Spanned::new(0, header),

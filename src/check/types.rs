@@ -198,8 +198,20 @@ pub fn coerce(ty: &Ty, v: Val, attr: &AttrSchema, diags: &mut Vec<Diagnostic>) -
             );
             return None;
         }
-        (Ty::Duration, Value::Duration(_)) => v,
-        (Ty::Duration, Value::Int(n)) if *n >= 0 => Val::new(Value::Duration(*n as u64 * 60), span),
+        (Ty::Duration, Value::Duration(secs)) => {
+            minutes_within(attr, *secs as u128, span, diags)?;
+            v
+        }
+        // A bare number is Magnum's minutes.
+        (Ty::Duration, Value::Int(n)) if *n >= 0 => {
+            let secs = *n as u128 * 60;
+            minutes_within(attr, secs, span, diags)?;
+            let Ok(secs) = u64::try_from(secs) else {
+                diags.push(out_of_range(attr, span, "too long to count in seconds"));
+                return None;
+            };
+            Val::new(Value::Duration(secs), span)
+        }
         (Ty::Uuid, Value::Str(s)) => {
             if !is_uuid(s) {
                 diags.push(invalid_uuid(span, s).with_help(
@@ -464,6 +476,37 @@ fn range(attr: &AttrSchema, n: i64, span: Span, diags: &mut Vec<Diagnostic>) -> 
         .with_label(format!("must be {bounds}")),
     );
     None
+}
+
+/// A duration's bounds in the schema are in minutes, as Heat's timeouts are.
+fn minutes_within(
+    attr: &AttrSchema,
+    secs: u128,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<()> {
+    let minutes = secs.div_ceil(60);
+    if let Some(max) = attr.max
+        && minutes > max as u128
+    {
+        diags.push(out_of_range(
+            attr,
+            span,
+            &format!("at most {max} minutes, found {minutes}"),
+        ));
+        return None;
+    }
+    Some(())
+}
+
+fn out_of_range(attr: &AttrSchema, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code(204),
+        span,
+        format!("`{}` is out of range: {why}", attr.name),
+    )
+    .with_label(why.to_string())
+    .with_help("write a duration with a unit, such as `1h30m`")
 }
 
 /// Exact member, or a wrong-case one with its fix, or an unknown one with the closest.

@@ -337,3 +337,44 @@ fn constants_cannot_blow_up() {
         "{found:?}"
     );
 }
+
+/// A timeout too long for Heat (or for seconds) is reported, not wrapped
+/// around or carried to apply. Found by the import fuzzer.
+#[test]
+fn timeouts_beyond_heats_range_are_reported() {
+    let fixed = include_str!("../../examples/seed-fixed/cluster.coe");
+    let with = |value: &str| {
+        let text = fixed.replacen(
+            "cluster \"k8s-c1\" {",
+            &format!("cluster \"k8s-c1\" {{\n  create_timeout = {value}"),
+            1,
+        );
+        assert_ne!(text, fixed);
+        let mut sources = SourceMap::new();
+        let id = sources.add_text("timeout.coe", &text);
+        let checked = check_files(&mut sources, &[id], &Options::default());
+        checked
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect::<Vec<_>>()
+    };
+    for (value, says) in [
+        ("60000000000000000000", "integer is too large"),
+        (
+            "600000000000000000",
+            "at most 2147483647 minutes, found 600000000000000000",
+        ),
+        ("2147483648", "at most 2147483647 minutes, found 2147483648"),
+        (
+            "5000000000d",
+            "at most 2147483647 minutes, found 7200000000000",
+        ),
+    ] {
+        let found = with(value);
+        assert!(found.iter().any(|m| m.contains(says)), "{value}: {found:?}");
+    }
+    for fine in ["2147483647", "90m", "1491308d"] {
+        assert_eq!(with(fine), Vec::<String>::new(), "{fine}");
+    }
+}
