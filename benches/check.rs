@@ -91,11 +91,33 @@ fn generate_clean(templates: usize, clusters: usize) -> String {
 }
 
 /// Runs a command; returns its stdout, whether it succeeded, wall time and its own peak memory (MiB).
-#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its rusage
+///
+/// The command is started by a copy of this binary ([`launch`]), because a
+/// child's `ru_maxrss` counts the memory of the process it was forked from
+/// before its exec: forked from this benchmark, which holds the inputs and
+/// outputs of every measurement, each command seemed to use as much as the
+/// benchmark (243 MiB for all of them in one run).
 fn run_measured(cmd: &mut Command) -> (Vec<u8>, bool, f64, f64) {
     use std::io::Read;
+    let peak_file = std::env::temp_dir().join(format!("coe-bench-peak-{}", std::process::id()));
+    let mut launcher = Command::new(std::env::current_exe().unwrap());
+    launcher
+        .arg(LAUNCH)
+        .arg(&peak_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdout(std::process::Stdio::piped());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => launcher.env(key, v),
+            None => launcher.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        launcher.current_dir(dir);
+    }
     let t = Instant::now();
-    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = launcher.spawn().unwrap();
     let mut stdout = Vec::new();
     child
         .stdout
@@ -103,13 +125,35 @@ fn run_measured(cmd: &mut Command) -> (Vec<u8>, bool, f64, f64) {
         .unwrap()
         .read_to_end(&mut stdout)
         .unwrap();
+    let ok = child.wait().unwrap().success();
+    let secs = t.elapsed().as_secs_f64();
+    let kib: f64 = std::fs::read_to_string(&peak_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&peak_file);
+    (stdout, ok, secs, kib / 1024.0)
+}
+
+/// The first argument of this binary started as a launcher.
+const LAUNCH: &str = "--launch-measured";
+
+/// `LAUNCH PEAK_FILE PROGRAM ARGS...`: runs the program from this small
+/// process, writes its peak resident memory (KiB) to PEAK_FILE and exits
+/// with its status.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its rusage
+fn launch(mut args: impl Iterator<Item = std::ffi::OsString>) -> ! {
+    let peak_file = args.next().unwrap();
+    let program = args.next().unwrap();
+    let child = Command::new(program).args(args).spawn().unwrap();
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 reaps our own child and writes into structs we own.
     unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let secs = t.elapsed().as_secs_f64();
+    std::fs::write(peak_file, usage.ru_maxrss.to_string()).unwrap();
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    (stdout, ok, secs, usage.ru_maxrss as f64 / 1024.0)
+    std::process::exit(if ok { 0 } else { 1 });
 }
 
 /// The median of `runs` measured runs of a command: (seconds, peak MiB, stdout of the last, ok).
@@ -328,6 +372,10 @@ fn build(exe: &str, dir: &std::path::Path) {
 }
 
 fn main() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == LAUNCH) {
+        launch(args);
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` starts this
     // binary without it. A measurement is not a test: then it does nothing.
     if !std::env::args().any(|a| a == "--bench") {
