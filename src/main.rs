@@ -8,7 +8,8 @@ unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 
-/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e`.
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (libmimalloc-sys
+/// 0.1.49, pinned in Cargo.toml for this number).
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 fn main() {

@@ -506,7 +506,7 @@ fn out_of_range(attr: &AttrSchema, span: Span, why: &str) -> Diagnostic {
         format!("`{}` is out of range: {why}", attr.name),
     )
     .with_label(why.to_string())
-    .with_help("write a duration with a unit, such as `1h30m`")
+    .with_help("a stack's timeout is minutes or hours, such as `90m` or `2h`")
 }
 
 /// Exact member, or a wrong-case one with its fix, or an unknown one with the closest.
