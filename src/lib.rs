@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod facts;
 pub mod fmt;
 pub mod heat;
 pub mod import;

@@ -143,6 +143,9 @@ def start_keystone():
                 "--bind", f"127.0.0.1:{KS_PORT}",
                 "--workers", "1",
                 "--threads", "8",
+                # gunicorn 27 opens ~/.gunicorn/gunicorn.ctl by default, one path for
+                # every gunicorn of the user: each service would take it from the last.
+                "--no-control-socket",
                 "--pid", KS_HOME / "gunicorn.pid",
                 "--error-logfile", KS_HOME / "gunicorn.log",
                 "keystone_wsgi:application",

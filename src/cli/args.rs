@@ -26,7 +26,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Format .coe files in the canonical layout, keeping comments
     Fmt(FmtArgs),
-    /// Turn Magnum JSON (`openstack coe cluster template show -f json`, ...) into .coe
+    /// Turn Magnum JSON and the openstack client's cloud listings (`-f json`) into .coe
     Import(ImportArgs),
     /// Show what apply would change in Heat, cluster by cluster, and why
     Plan(PlanArgs),
@@ -40,6 +40,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Count clusters and nodes, as declared and as live in Heat
     Stats(StatsArgs),
+    /// The cloud block: `coe cloud pull` reads it from the cloud's APIs
+    Cloud(CloudArgs),
     /// Run the language server (LSP) on stdin/stdout, for editors
     Lsp(LspArgs),
 }
@@ -253,6 +255,52 @@ pub struct CheckArgs {
     /// When to use colour in human output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
+    /// Check against facts read from the cloud now (`live`), not the cloud
+    /// block as written; nothing is written
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudSource>,
+    /// With --cloud live: the cloud block to replace, when there are several
+    #[arg(long, requires = "cloud")]
+    pub block: Option<String>,
+    #[command(flatten)]
+    pub cloud_opts: CloudOpts,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudSource {
+    /// The cloud's own APIs, through the Keystone catalog
+    Live,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CloudArgs {
+    #[command(subcommand)]
+    pub command: CloudCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CloudCommand {
+    /// Read images, flavors, networks, subnets, keypairs, volume types, Nova's
+    /// microversion and load balancers from the cloud, and write them into the
+    /// cloud block in place (comments kept), after showing the diff
+    Pull(CloudPullArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CloudPullArgs {
+    /// Files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    /// The cloud block to update, when there are several (or the name of a new one)
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Show the diff, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
 }
 
 #[derive(clap::Args, Debug)]
@@ -307,9 +355,13 @@ pub struct FmtArgs {
     pub diff: bool,
 }
 
+/// Reads, with `-f json`: `openstack coe cluster template show`, `coe cluster show`,
+/// `image show`, and for the cloud block `flavor list|show`, `network list --long|show`,
+/// `subnet list|show`, `volume type list|show`, `keypair list|show`, `image list --long`
+/// and `versions show`. A list is taken as all there is of its kind.
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// JSON files from `openstack ... show -f json` (`-` reads standard input)
+    /// JSON files from `openstack ... -f json` (`-` reads standard input)
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Write the .coe text here instead of standard output

@@ -3,12 +3,18 @@
 
 use crate::cli::args::CloudOpts;
 use crate::heat::Heat;
-use crate::heat::auth::{ConnectError, connect as login};
+use crate::heat::auth::{ConnectError, Connection, connect as keystone_login};
 use crate::heat::clouds::{CloudArgs, Env, resolve};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
+    let conn = login(c)?;
+    Ok(Heat::new(&conn.heat_url, conn.token, conn.http))
+}
+
+/// Logs in and keeps the whole connection: token, catalog, project.
+pub fn login(c: &CloudOpts) -> Result<Connection, String> {
     let args = CloudArgs {
         os_cloud: c.os_cloud.clone(),
         heat_url: c.heat_url.clone(),
@@ -18,8 +24,7 @@ pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
         region: c.region.clone(),
     };
     let profile = resolve(&args, &process_env()).map_err(explain)?;
-    let conn = login(&profile).map_err(explain)?;
-    Ok(Heat::new(&conn.heat_url, conn.token, conn.http))
+    keystone_login(&profile).map_err(explain)
 }
 
 fn explain(e: ConnectError) -> String {

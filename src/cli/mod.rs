@@ -3,11 +3,13 @@
 
 mod args;
 mod cloud;
+mod cloud_facts;
 mod commands;
 mod configuration;
 mod error;
 mod inputs;
 mod remote;
+mod write;
 
 use clap::Parser;
 

@@ -5,6 +5,7 @@
 //! Secrets travel only in request bodies and the `X-Auth-Token` header; messages name users,
 //! projects and URLs, never a password, secret or token.
 
+use std::collections::BTreeMap;
 use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
@@ -35,6 +36,9 @@ pub struct Connection {
     pub project_id: Option<String>,
     /// One line for humans: where and as whom. No secrets.
     pub describe: String,
+    /// Every service of the token's catalog, by type, at the interface and
+    /// in the region Heat was found in (empty without Keystone).
+    pub services: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +157,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                 http,
                 project_id: None,
                 describe,
+                services: BTreeMap::new(),
             })
         }
         _ => {
@@ -166,6 +171,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
             let (token, info) = login(&http, &auth_url, profile)?;
             let project_id = info.project.as_ref().and_then(|p| p.id.clone());
             let who = who(&info, &profile.auth);
+            let mut region = profile.region.clone();
             let (heat_url, place) = match &profile.heat_url {
                 Some(url) => {
                     let url = substitute_project(url, project_id.as_deref());
@@ -188,6 +194,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                         profile.region.as_deref(),
                     )
                     .map_err(|e| e.into_error(&auth_url))?;
+                    region = found.region.clone();
                     let region = found.region.as_deref().unwrap_or("no region");
                     let mut place = format!("{region}, {}", profile.interface);
                     if !found.other_regions.is_empty() {
@@ -200,12 +207,19 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                 }
             };
             let describe = format!("Keystone {auth_url} as {who} ({place})");
+            let services = service_urls(
+                &info.catalog,
+                &profile.interface,
+                region.as_deref(),
+                project_id.as_deref(),
+            );
             Ok(Connection {
                 heat_url,
                 token: Some(token),
                 http,
                 project_id,
                 describe,
+                services,
             })
         }
     }
@@ -651,6 +665,27 @@ fn select_endpoint(
         region: chosen,
         other_regions,
     })
+}
+
+/// Each service type's URL at `interface` (in `region`, when one is known).
+fn service_urls(
+    catalog: &[Service],
+    interface: &str,
+    region: Option<&str>,
+    project_id: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for s in catalog {
+        let found = s.endpoints.iter().find(|e| {
+            e.interface.eq_ignore_ascii_case(interface)
+                && region.is_none_or(|r| e.region() == Some(r))
+        });
+        if let Some(e) = found {
+            out.entry(s.kind.clone())
+                .or_insert_with(|| substitute_project(&e.url, project_id));
+        }
+    }
+    out
 }
 
 /// Replaces the project placeholders Keystone catalogs and openstacksdk overrides use.

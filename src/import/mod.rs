@@ -1,8 +1,10 @@
-//! Magnum JSON → `.coe` (see `coe import`).
+//! Magnum JSON and the openstack client's cloud listings → `.coe` (see `coe import`).
 //!
 //! Reads `openstack coe cluster template show -f json`, `openstack coe
-//! cluster show -f json` and `openstack image show -f json` output and writes
-//! one configuration. The result is judged by `coe check` like any other file:
+//! cluster show -f json` and `openstack image show -f json` output, and the
+//! cloud commands of `facts::openstack_cli` (flavors, networks, volume types,
+//! keypairs, images, versions), and writes one configuration; the cloud facts
+//! go into its `cloud` block through `facts::sync`. The result is judged by `coe check` like any other file:
 //! what Magnum accepted should check clean, what it refused should not.
 
 mod emit;
@@ -30,6 +32,10 @@ pub struct Imported {
     pub templates: usize,
     pub clusters: usize,
     pub images: usize,
+    /// What the cloud listings said ("3 flavors, ..."), if any were given.
+    pub facts: Option<String>,
+    /// What the listings could not tell.
+    pub warnings: Vec<String>,
 }
 
 /// Imports every document of every input into one configuration. A document
@@ -38,6 +44,7 @@ pub fn import(inputs: &[Input]) -> Result<Imported, String> {
     let mut templates = Vec::new();
     let mut clusters = Vec::new();
     let mut images = Vec::new();
+    let mut facts = crate::facts::Facts::default();
     for input in inputs {
         for doc in read::read(input)? {
             match doc {
@@ -62,6 +69,7 @@ pub fn import(inputs: &[Input]) -> Result<Imported, String> {
                         images.push(i);
                     }
                 }
+                Doc::Facts(f) => facts.merge(f),
             }
         }
     }
@@ -72,10 +80,19 @@ pub fn import(inputs: &[Input]) -> Result<Imported, String> {
         images: &images,
     }
     .emit(&sources);
+    facts.name_subnet_networks();
+    let (text, summary) = if facts.is_empty() {
+        (text, None)
+    } else {
+        let synced = crate::facts::sync(&text, Some(CLOUD), CLOUD, &facts)?;
+        (synced.text, Some(facts.summary()))
+    };
     Ok(Imported {
         text,
         templates: templates.len(),
         clusters: clusters.len(),
         images: images.len(),
+        facts: summary,
+        warnings: facts.warnings,
     })
 }

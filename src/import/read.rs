@@ -5,27 +5,43 @@
 use super::Input;
 use super::field::Obj;
 use super::magnum::{Cluster, Image, Template};
+use crate::facts::{Facts, openstack_cli};
 use serde_json::{Map, Value};
 
 pub enum Doc {
     Template(Template),
     Cluster(Cluster),
     Image(Image),
+    /// What the openstack client says about the cloud (lists and shows).
+    Facts(Facts),
 }
 
-const EXPECTED: &str = "expected the output of `openstack coe cluster template show -f json`, `openstack coe cluster show -f json` or `openstack image show -f json`";
+const EXPECTED: &str = "expected the output of `openstack coe cluster template show -f json`, `openstack coe cluster show -f json`, `openstack image show -f json`, or one of the cloud commands coe reads (`coe import --help` lists them)";
 
 /// Reads every document of one input, in order.
 pub fn read(input: &Input) -> Result<Vec<Doc>, String> {
     let name = format!("`{}`", input.name);
     let mut objects: Vec<Map<String, Value>> = Vec::new();
+    let mut lists = Vec::new();
     for value in serde_json::Deserializer::from_str(&input.text).into_iter::<Value>() {
         let value = value.map_err(|e| {
             format!("{name} is not valid JSON ({e}); {EXPECTED}, which needs `-f json`")
         })?;
         match value {
             Value::Object(map) => objects.push(map),
+            Value::Array(items) if items.is_empty() => {
+                // `[]` is what every empty listing prints: nothing says which.
+                let mut facts = Facts::default();
+                facts.warnings.push(format!(
+                    "{name} holds an empty list, and coe cannot tell what it lists, so it is left out; if it is `volume type list`, write `volume_types = []` in the cloud block"
+                ));
+                lists.push(Doc::Facts(facts));
+            }
             Value::Array(items) => {
+                if let Some(facts) = openstack_cli::list(&items, &name)? {
+                    lists.push(Doc::Facts(facts));
+                    continue;
+                }
                 for item in items {
                     match item {
                         Value::Object(map) => objects.push(map),
@@ -36,22 +52,20 @@ pub fn read(input: &Input) -> Result<Vec<Doc>, String> {
             other => return Err(not_object(&name, &other)),
         }
     }
-    if objects.is_empty() {
+    if objects.is_empty() && lists.is_empty() {
         return Err(format!("{name} holds no JSON object; {EXPECTED}"));
     }
     let several = objects.len() > 1;
-    objects
-        .iter()
-        .enumerate()
-        .map(|(i, map)| {
-            let origin = if several {
-                format!("{name} (document {})", i + 1)
-            } else {
-                name.clone()
-            };
-            document(map, &origin)
-        })
-        .collect()
+    let mut docs = lists;
+    for (i, map) in objects.iter().enumerate() {
+        let origin = if several {
+            format!("{name} (document {})", i + 1)
+        } else {
+            name.clone()
+        };
+        docs.push(document(map, &origin)?);
+    }
+    Ok(docs)
 }
 
 fn not_object(name: &str, v: &Value) -> String {
@@ -87,12 +101,15 @@ fn document(map: &Map<String, Value>, origin: &str) -> Result<Doc, String> {
     if has("id") && image_keys.iter().any(|k| has(k)) {
         return Image::from_json(&obj("image")).map(Doc::Image);
     }
+    if let Some(facts) = openstack_cli::show(map, origin)? {
+        return Ok(Doc::Facts(facts));
+    }
     let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
     if map.len() > keys.len() {
         keys.push("...");
     }
     Err(format!(
-        "{origin} is neither a Magnum cluster template, a Magnum cluster nor a Glance image (its keys: {}); {EXPECTED}",
+        "{origin} is not a Magnum cluster template, a Magnum cluster, a Glance image or a cloud resource coe knows (its keys: {}); {EXPECTED}",
         if keys.is_empty() {
             "none".to_string()
         } else {
@@ -120,6 +137,7 @@ mod tests {
                 Doc::Template(_) => "template",
                 Doc::Cluster(_) => "cluster",
                 Doc::Image(_) => "image",
+                Doc::Facts(_) => "facts",
             })
             .collect()
     }
@@ -153,12 +171,12 @@ mod tests {
         assert!(e.starts_with("`in.json` holds no JSON object"), "{e}");
         let e = docs(r#"{"uuid": "u", "name": "n"}"#).err().unwrap();
         assert!(
-            e.starts_with("`in.json` is neither a Magnum cluster template"),
+            e.starts_with("`in.json` is not a Magnum cluster template"),
             "{e}"
         );
         assert!(e.contains("its keys: uuid, name"), "{e}");
         let e = docs(r#"{"coe": "k"} {"x": 1}"#).err().unwrap();
-        assert!(e.starts_with("`in.json` (document 2) is neither"), "{e}");
+        assert!(e.starts_with("`in.json` (document 2) is not"), "{e}");
         let e = docs("[1]").err().unwrap();
         assert!(
             e.contains("holds a number where a JSON object belongs"),

@@ -113,7 +113,14 @@ fn dependencies_point_one_way() {
         ("stdlib", &[]),
         ("check", &["source", "diag", "syntax", "stdlib", "check"]),
         ("fmt", &["source", "diag", "syntax", "check", "fmt"]),
-        ("import", &["source", "diag", "syntax", "check", "import"]),
+        (
+            "facts",
+            &["source", "syntax", "check", "fmt", "heat", "facts"],
+        ),
+        (
+            "import",
+            &["source", "diag", "syntax", "check", "facts", "import"],
+        ),
         ("compile", &["source", "diag", "check", "compile"]),
         ("heat", &["heat"]),
         ("plan", &["source", "compile", "heat", "stdlib", "plan"]),

@@ -406,7 +406,7 @@ fn bad_inputs_are_errors_that_name_the_file() {
         "{e}"
     );
     let e = err(r#"{"id": "x", "status": "ACTIVE"}"#);
-    assert!(e.contains("neither a Magnum cluster template"), "{e}");
+    assert!(e.contains("is not a Magnum cluster template"), "{e}");
     let e = err(r#"{"coe": "kubernetes", "labels": "not a map"}"#);
     assert!(e.contains("`labels` of the cluster template"), "{e}");
     let e = err(r#"{"coe": "kubernetes", "docker_volume_size": [3]}"#);
@@ -522,4 +522,86 @@ fn binary_reports_bad_input_with_exit_code_2() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(2));
+}
+
+fn cli_fixture(name: &str) -> Input {
+    input(&format!("cli/{name}"))
+}
+
+const CLI: [&str; 7] = [
+    "flavor-list.json",
+    "network-list-long.json",
+    "subnet-list.json",
+    "volume-type-list.json",
+    "keypair-list.json",
+    "image-list-long.json",
+    "versions-show.json",
+];
+
+#[test]
+fn the_openstack_clients_listings_make_a_cloud_block() {
+    let imported = import(&CLI.iter().map(|n| cli_fixture(n)).collect::<Vec<_>>()).unwrap();
+    assert_eq!(
+        imported.facts.as_deref(),
+        Some(
+            "1 images, 3 flavors, 2 networks, 1 subnets, 1 keypairs, 2 volume types, volume_types, nova_microversion, octavia"
+        )
+    );
+    // What the listings cannot tell is said, not guessed.
+    let warnings = imported.warnings.join("\n");
+    assert!(
+        warnings.contains("does not show the images' os_distro"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("not active") && warnings.contains("upload-in-progress"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("does not mark the cloud's default type"),
+        "{warnings}"
+    );
+    snapshot!("cli-cloud", imported.text);
+}
+
+#[test]
+fn listings_fill_in_the_cloud_block_of_a_magnum_import() {
+    let mut inputs: Vec<Input> = SEED.iter().map(|n| input(n)).collect();
+    inputs.extend(
+        [
+            "flavor-list.json",
+            "versions-show.json",
+            "network-list-long.json",
+        ]
+        .map(cli_fixture),
+    );
+    let text = import_text(inputs);
+    // The flavor's sizes and the microversion come from the listings; the
+    // seed's image still has no os_distro, and check still says so.
+    assert!(
+        text.contains("flavor \"m1.small\" { id = \"2\"  vcpus = 1  ram = 2GiB  disk = 20GiB }"),
+        "{text}"
+    );
+    assert!(has_attr(&text, "nova_microversion", "\"2.1\""), "{text}");
+    let diags = check(&text);
+    assert!(
+        codes(&diags, Severity::Error)
+            .iter()
+            .any(|c| c == "COE0308"),
+        "{diags:#?}"
+    );
+    // Listing a whole kind removes what the cloud does not have: the
+    // seed's keypair stays (no keypair list was given).
+    assert!(text.contains("keypair \"dxl-key\""), "{text}");
+}
+
+#[test]
+fn an_empty_listing_is_left_out_with_a_warning() {
+    let imported = import(&[inline("types.json", "[]")]).unwrap();
+    assert!(
+        imported.warnings[0].contains("cannot tell what it lists"),
+        "{:?}",
+        imported.warnings
+    );
+    assert!(imported.warnings[0].contains("volume_types = []"));
 }

@@ -1,7 +1,7 @@
 //! `coe check`: parse and check a configuration, print diagnostics.
 
 use crate::check::{self, Options};
-use crate::cli::args::{CheckArgs, Color, Format};
+use crate::cli::args::{CheckArgs, CloudSource, Color, Format};
 use crate::cli::exit;
 use crate::cli::inputs::coe_files;
 use crate::diag::render;
@@ -99,9 +99,12 @@ pub fn use_color(choice: Color) -> bool {
 pub fn run(a: CheckArgs) -> crate::cli::error::Outcome {
     let Loaded {
         mut sources,
-        ids,
+        mut ids,
         not_text,
     } = load_all(&a.paths)?;
+    if a.cloud == Some(CloudSource::Live) {
+        (sources, ids) = with_live_facts(sources, ids, &a)?;
+    }
     let options = Options {
         deny_unknown_labels: a.deny_unknown_labels,
         deny_unimplemented_labels: a.deny_unimplemented_labels,
@@ -171,4 +174,54 @@ pub fn closed_pipe_is_fine(written: std::io::Result<()>) -> Result<(), crate::cl
         ),
         _ => Ok(()),
     }
+}
+
+/// The configuration with its cloud block replaced by what the cloud says
+/// now (in memory: nothing is written). Diagnostics in that file point into
+/// the replaced text, which is what `coe cloud pull` would write.
+fn with_live_facts(
+    sources: SourceMap,
+    ids: Vec<FileId>,
+    a: &CheckArgs,
+) -> Result<(SourceMap, Vec<FileId>), crate::cli::error::Error> {
+    let target = crate::cli::cloud_facts::locate(&a.paths, a.block.as_deref())?;
+    let (synced, describe) = crate::cli::cloud_facts::pull(&target, &a.cloud_opts)?;
+    eprintln!(
+        "checking against the cloud's facts as {describe} gives them ({} in `{}`; nothing written)",
+        if synced.changes.is_empty() {
+            "the same as written".to_string()
+        } else {
+            format!("{} change(s) to the cloud block", synced.changes.len())
+        },
+        target.path.display()
+    );
+    let mut out = SourceMap::new();
+    let mut new_ids = Vec::new();
+    let mut replaced = false;
+    for (id, file) in sources.files() {
+        let is_target = file.path.as_deref() == Some(target.path.as_path());
+        let text = if is_target {
+            replaced = true;
+            synced.text.clone()
+        } else {
+            file.text.clone()
+        };
+        let new = out.add(crate::source::SourceFile::new(
+            file.name.clone(),
+            file.path.clone(),
+            text,
+        ));
+        if ids.contains(&id) {
+            new_ids.push(new);
+        }
+    }
+    if !replaced {
+        let name = target.path.display().to_string();
+        new_ids.push(out.add(crate::source::SourceFile::new(
+            name,
+            Some(target.path.clone()),
+            synced.text,
+        )));
+    }
+    Ok((out, new_ids))
 }

@@ -8,7 +8,6 @@ use crate::diag::render;
 use crate::fmt::{self, Error};
 use crate::source::{SourceFile, SourceMap};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
 pub fn run(a: FmtArgs) -> crate::cli::error::Outcome {
     let files = coe_files(&a.paths)?;
@@ -54,34 +53,10 @@ pub fn run(a: FmtArgs) -> crate::cli::error::Outcome {
             let _ = writeln!(out, "{name}");
             code = code.max(exit::FAILED);
         } else {
-            write_atomically(&path, &formatted)?;
+            crate::cli::write::atomically(&path, &formatted)?;
         }
     }
     Ok(code)
-}
-
-/// Writes through a temporary file in the same directory and a rename, so a
-/// failure leaves either the old file or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{file_name}.coe-fmt-{}.tmp", std::process::id()));
-    let result = (|| {
-        std::fs::write(&tmp, text)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write `{}`: {e}", path.display())
-    })
 }
 
 /// Diagnostics go to standard error, so colour follows that stream.

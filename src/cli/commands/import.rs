@@ -5,7 +5,6 @@ use crate::cli::args::ImportArgs;
 use crate::cli::exit;
 use crate::import::{Input, import};
 use std::io::{Read, Write};
-use std::path::Path;
 
 pub fn run(a: ImportArgs) -> crate::cli::error::Outcome {
     let mut inputs = Vec::new();
@@ -35,6 +34,9 @@ pub fn run(a: ImportArgs) -> crate::cli::error::Outcome {
         }
     }
     let imported = import(&inputs)?;
+    for w in &imported.warnings {
+        eprintln!("warning: {w}");
+    }
     match &a.output {
         None => {
             let mut out = std::io::stdout().lock();
@@ -43,7 +45,7 @@ pub fn run(a: ImportArgs) -> crate::cli::error::Outcome {
                 .map_err(|e| format!("cannot write to standard output: {e}"))?;
         }
         Some(path) => {
-            write_atomically(path, &imported.text)?;
+            crate::cli::write::atomically(path, &imported.text)?;
             eprintln!(
                 "imported {} into `{}`; run `coe check {}` next",
                 counts(&imported),
@@ -57,30 +59,13 @@ pub fn run(a: ImportArgs) -> crate::cli::error::Outcome {
 
 fn counts(i: &crate::import::Imported) -> String {
     let part = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    [
+    let mut parts = vec![
         part(i.templates, "template"),
         part(i.clusters, "cluster"),
         part(i.images, "image"),
-    ]
-    .join(", ")
-}
-
-/// Writes a sibling temporary file and renames it over `path`, so readers
-/// never see a half-written file.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("`{}` is not a file name", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    ];
+    if let Some(facts) = &i.facts {
+        parts.push(format!("cloud facts ({facts})"));
     }
-    result
+    parts.join(", ")
 }

@@ -3,6 +3,7 @@
 mod apply;
 mod build;
 mod check;
+mod cloud;
 mod destroy;
 mod explain;
 mod fmt;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> crate::cli::error::Outcome {
         Command::List(a) => list::run(a),
         Command::Show(a) => show::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Cloud(a) => cloud::run(a),
         Command::Lsp(a) => lsp::run(a),
     }
 }
