@@ -5,6 +5,7 @@
 //! The CLI, the formatter and the importer sit on top and share the front end.
 
 pub mod apply;
+pub mod ca;
 pub mod check;
 pub mod cli;
 pub mod compile;

@@ -8,6 +8,7 @@ mod common;
 
 mod architecture;
 mod build;
+mod ca;
 mod catalogue;
 mod codes;
 mod editors;
