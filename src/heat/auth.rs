@@ -34,6 +34,8 @@ pub struct Connection {
     pub http: Client,
     /// The project the token is scoped to, when Keystone said.
     pub project_id: Option<String>,
+    /// The user the token is for, when Keystone said.
+    pub user_id: Option<String>,
     /// One line for humans: where and as whom. No secrets.
     pub describe: String,
     /// Every service of the token's catalog, by type, at the interface and
@@ -156,6 +158,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                 token,
                 http,
                 project_id: None,
+                user_id: None,
                 describe,
                 services: BTreeMap::new(),
             })
@@ -170,6 +173,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
             })?;
             let (token, info) = login(&http, &auth_url, profile)?;
             let project_id = info.project.as_ref().and_then(|p| p.id.clone());
+            let user_id = info.user.as_ref().and_then(|u| u.id.clone());
             let who = who(&info, &profile.auth);
             let mut region = profile.region.clone();
             let (heat_url, place) = match &profile.heat_url {
@@ -218,6 +222,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                 token: Some(token),
                 http,
                 project_id,
+                user_id,
                 describe,
                 services,
             })

@@ -4,6 +4,7 @@
 pub mod auth;
 mod client;
 pub mod clouds;
+pub mod keystore;
 mod paths;
 mod secret;
 mod stacks;

@@ -18,9 +18,9 @@ use coe::heat::clouds::{AuthMethod, CloudArgs, Env, resolve};
 use serde_json::{Value, json};
 
 /// The running Keystone + Heat, from `keystone.env` and `url` of their folder.
-struct Services {
+pub struct Services {
     /// `OS_*` variables for admin (password login, project admin, RegionOne).
-    openrc: Vec<(String, String)>,
+    pub openrc: Vec<(String, String)>,
     auth_url: String,
     password: String,
     heat_url: String,
@@ -35,7 +35,7 @@ fn keystone_home() -> PathBuf {
 }
 
 /// The running services; fails with the fix when they are not there.
-fn services() -> Services {
+pub fn services() -> Services {
     let home = keystone_home();
     let how = "fix: run `scripts/setup-keystone`, or the whole suite with `scripts/test`";
     let env_file = home.join("keystone.env");
@@ -91,10 +91,10 @@ fn services() -> Services {
 }
 
 /// A private folder (cwd and home of an injected environment), removed on drop.
-struct TempDir(tempfile::TempDir);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    fn new() -> TempDir {
+    pub fn new() -> TempDir {
         let dir = tempfile::Builder::new()
             .prefix("coe-keystone-")
             .tempdir()
@@ -103,7 +103,7 @@ impl TempDir {
         TempDir(dir)
     }
 
-    fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         self.0.path()
     }
 
@@ -112,7 +112,7 @@ impl TempDir {
     }
 
     /// An environment with only `vars`: no clouds.yaml but the ones written here.
-    fn env(&self, vars: &[(&str, &str)]) -> Env {
+    pub fn env(&self, vars: &[(&str, &str)]) -> Env {
         Env {
             vars: vars
                 .iter()
@@ -124,7 +124,7 @@ impl TempDir {
     }
 }
 
-fn unique(prefix: &str) -> String {
+pub fn unique(prefix: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -132,14 +132,14 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
-fn openrc(svc: &Services) -> Vec<(&str, &str)> {
+pub fn openrc(svc: &Services) -> Vec<(&str, &str)> {
     svc.openrc
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect()
 }
 
-fn login(args: &CloudArgs, env: &Env) -> Connection {
+pub fn login(args: &CloudArgs, env: &Env) -> Connection {
     let profile = resolve(args, env).unwrap_or_else(|e| panic!("resolve: {e:?}"));
     connect(&profile).unwrap_or_else(|e| panic!("connect: {e:?}"))
 }

@@ -10,6 +10,7 @@
 mod common;
 
 mod apply;
+mod credentials;
 mod faults;
 mod heat_build;
 mod heat_local;
