@@ -318,6 +318,9 @@ def start(args):
         if not registered(keystone):
             for name in SERVICES:
                 register(keystone, name)
+            # A Keystone that lost the registration is a new Keystone: the running
+            # services' middleware holds tokens it no longer accepts (every request 401).
+            todo = list(SERVICES)
         HOME.mkdir(parents=True, exist_ok=True)
         write_env(keystone.admin_project)
         if not todo:

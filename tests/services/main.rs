@@ -10,6 +10,7 @@
 mod common;
 
 mod apply;
+mod cloud_pull;
 mod credentials;
 mod faults;
 mod heat_build;
