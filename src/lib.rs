@@ -9,6 +9,7 @@ pub mod ca;
 pub mod check;
 pub mod cli;
 pub mod compile;
+pub mod credentials;
 pub mod diag;
 pub mod facts;
 pub mod fmt;

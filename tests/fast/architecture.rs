@@ -124,6 +124,7 @@ fn dependencies_point_one_way() {
         ("compile", &["source", "diag", "check", "compile"]),
         ("heat", &["heat"]),
         ("ca", &["heat", "ca"]),
+        ("credentials", &["ca", "heat", "credentials"]),
         ("plan", &["source", "compile", "heat", "stdlib", "plan"]),
         ("apply", &["heat", "plan", "apply"]),
         (

@@ -97,3 +97,40 @@ fn an_application_credential_logs_in_until_it_is_deleted() {
     let e = coe::heat::auth::connect(&profile).unwrap_err();
     assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
 }
+
+#[test]
+#[ignore = "needs Keystone and Barbican: scripts/setup-keystone, scripts/setup-barbican"]
+fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
+    use coe::credentials::{delete, ensure, find};
+    let svc = services();
+    let dir = TempDir::new();
+    let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
+    let stack = unique("coe-creds");
+    assert!(find(&conn, &stack).unwrap().is_none());
+    let (made, new) = ensure(&conn, &stack).unwrap();
+    assert!(new);
+    let (found, new) = ensure(&conn, &stack).unwrap();
+    assert!(!new, "a second ensure made new credentials");
+    assert_eq!(found.ca.cert_pem, made.ca.cert_pem);
+    assert_eq!(found.ca_key_ref, made.ca_key_ref);
+    assert_eq!(found.app_credential_id, made.app_credential_id);
+    assert_eq!(
+        found.app_credential_secret.expose(),
+        made.app_credential_secret.expose()
+    );
+    // The stored CA signs what its certificate verifies.
+    let client = found
+        .ca
+        .issue_client("coe-admin", &[], SystemTime::now(), 1)
+        .unwrap();
+    assert!(verifies(&client.cert_pem, &made.ca.cert_pem));
+    // A missing piece is reported, not silently remade.
+    let cert_ref = find_secrets(&conn, &format!("coe-{stack}-ca-cert")).unwrap();
+    delete_secret(&conn, &cert_ref[0]).unwrap();
+    let e = find(&conn, &stack).unwrap_err();
+    assert!(e.contains("the CA certificate missing"), "{e}");
+    let removed = delete(&conn, &stack).unwrap();
+    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert!(find(&conn, &stack).unwrap().is_none());
+    assert!(delete(&conn, &stack).unwrap().is_empty());
+}
