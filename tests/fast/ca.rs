@@ -179,3 +179,43 @@ current-context: other
     assert_eq!(e, "`clusters` of the existing kubeconfig is not a list");
     assert!(merge(Some("- a\n"), &entry, false).is_err());
 }
+
+#[test]
+#[ignore = "needs PyPI: installs the Kubernetes Python client into target/kube-venv"]
+fn the_kubernetes_client_loads_the_kubeconfig_coe_writes() {
+    let now = SystemTime::now();
+    let ca = Ca::generate("c1", now).unwrap();
+    let client = ca
+        .issue_client("coe-admin", &["kubeadm:cluster-admins"], now, 1)
+        .unwrap();
+    let key = client.key_pem.unwrap();
+    let entry = Entry {
+        name: "c1",
+        server: "https://203.0.113.10:6443",
+        ca_pem: &ca.cert_pem,
+        cert_pem: &client.cert_pem,
+        key_pem: &key,
+    };
+    let other = "clusters:\n- name: other\n  cluster: {server: 'https://other:6443'}\n";
+    let merged = merge(Some(other), &entry, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, merged.expose()).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(root.join("scripts/kubeconfig-check"))
+        .arg(&path)
+        .arg("c1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["server"], "https://203.0.113.10:6443");
+    assert_eq!(seen["ca"], ca.cert_pem.as_str());
+    assert_eq!(seen["cert"], client.cert_pem.as_str());
+    assert_eq!(seen["key"], key.expose());
+}
