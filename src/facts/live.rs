@@ -188,10 +188,18 @@ fn images(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
 }
 
 fn compute(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
-    // The versioned root says the highest microversion.
-    let body = api.get(base, &[])?;
-    if let Some(v) = body.get("version").and_then(|v| str_of(v, "version")) {
-        facts.set("nova_microversion", Value::Str(v));
+    // The versioned root (`.../v2.1`, without the project some catalogs
+    // append) says the highest microversion.
+    let root = match base.find("/v2.1") {
+        Some(i) => &base[..i + "/v2.1".len()],
+        None => base,
+    };
+    let body = api.get(root, &[])?;
+    match body.get("version").and_then(|v| str_of(v, "version")) {
+        Some(v) => facts.set("nova_microversion", Value::Str(v)),
+        None => facts.warnings.push(format!(
+            "Nova's version document at {root} names no microversion (a v2.0-only API?); nova_microversion is left as written"
+        )),
     }
     let mut url = format!("{base}/flavors/detail?is_public=None&limit=1000");
     let mut seen = HashMap::new();
