@@ -97,7 +97,11 @@ pub fn ensure(conn: &Connection, stack: &str) -> Result<(Credentials, bool), Str
     let ca = Ca::generate(stack, SystemTime::now())?;
     let store = |name: &str, value: &Secret| -> Result<String, String> {
         let secret_ref = store_secret(conn, name, value)?;
-        restrict_secret(conn, &secret_ref)?;
+        // Readable by the project until restricted: if that fails, it goes.
+        if let Err(e) = restrict_secret(conn, &secret_ref) {
+            let _ = delete_secret(conn, &secret_ref);
+            return Err(e);
+        }
         Ok(secret_ref)
     };
     let ca_key_ref = store(&key_name, ca.key_pem())?;

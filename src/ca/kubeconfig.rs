@@ -27,7 +27,8 @@ pub fn merge(existing: Option<&str>, e: &Entry, make_current: bool) -> Result<Se
             Ok(Value::Object(m)) => m,
             Ok(Value::Null) => Map::new(),
             Ok(_) => return Err("the existing kubeconfig is not a YAML mapping".into()),
-            Err(e) => return Err(format!("the existing kubeconfig is not YAML ({e})")),
+            // Not the parser's message: it quotes the file, keys and tokens included.
+            Err(_) => return Err("the existing kubeconfig is not valid YAML; fix or move it, or write to another file".into()),
         },
     };
     doc.entry("apiVersion").or_insert(json!("v1"));

@@ -48,6 +48,8 @@ pub fn locate(paths: &[PathBuf], block: Option<&str>) -> Result<Target, Error> {
         0 => {
             let path = match (paths, files.as_slice()) {
                 ([one], [file]) if !one.is_dir() => file.clone(),
+                // As `coe_files` names files: `cloud.coe`, not `./cloud.coe`.
+                ([dir], _) if dir.as_os_str() == "." => PathBuf::from("cloud.coe"),
                 ([dir], _) => dir.join("cloud.coe"),
                 ([], _) => PathBuf::from("cloud.coe"),
                 _ => {

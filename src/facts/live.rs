@@ -16,11 +16,11 @@ pub fn pull(conn: &Connection) -> Result<Facts, String> {
     let api = Api::new(conn)?;
     let mut facts = Facts::default();
     match conn.services.get("image") {
-        Some(url) => images(&api, url, &mut facts)?,
+        Some(url) => images(&api, root(url, &["/v2"]), &mut facts)?,
         None => facts.warnings.push(missing("image (Glance)", "images")),
     }
     match conn.services.get("compute") {
-        Some(url) => compute(&api, url, &mut facts)?,
+        Some(url) => compute(&api, root(url, &[]), &mut facts)?,
         None => facts.warnings.push(missing(
             "compute (Nova)",
             "flavors, keypairs and nova_microversion",
@@ -30,13 +30,13 @@ pub fn pull(conn: &Connection) -> Result<Facts, String> {
         .iter()
         .find_map(|t| conn.services.get(*t));
     match volume {
-        Some(url) => volume_types(&api, url, &mut facts)?,
+        Some(url) => volume_types(&api, root(url, &[]), &mut facts)?,
         None => facts
             .warnings
             .push(missing("block-storage (Cinder)", "volume_types")),
     }
     match conn.services.get("network") {
-        Some(url) => network(&api, url, &mut facts)?,
+        Some(url) => network(&api, root(url, &["/v2.0"]), &mut facts)?,
         None => facts
             .warnings
             .push(missing("network (Neutron)", "networks, subnets and lbaas")),
@@ -46,6 +46,44 @@ pub fn pull(conn: &Connection) -> Result<Facts, String> {
         Value::Bool(conn.services.contains_key("load-balancer")),
     );
     Ok(facts)
+}
+
+/// A catalog URL without its trailing slash and without a version suffix
+/// coe adds itself (catalogs write both ways).
+fn root<'u>(url: &'u str, versions: &[&str]) -> &'u str {
+    let url = url.trim_end_matches('/');
+    versions
+        .iter()
+        .find_map(|v| url.strip_suffix(v))
+        .unwrap_or(url)
+}
+
+/// Most pages coe follows in one listing; a cloud that links further is
+/// looping, not large.
+const MAX_PAGES: usize = 1000;
+
+/// The next page's URL, refused if it was seen already (a server that
+/// links back would loop) or leaves the service's origin (the token goes
+/// with it).
+fn next_page(base: &str, next: String, seen: &mut Vec<String>) -> Result<String, String> {
+    let origin = |u: &str| {
+        reqwest::Url::parse(u)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+    };
+    if origin(&next) != origin(base) {
+        return Err(format!(
+            "the service at {base} links its next page to {next}, another address; coe does not send the token there"
+        ));
+    }
+    if seen.contains(&next) || seen.len() >= MAX_PAGES {
+        return Err(format!(
+            "the service at {base} keeps linking to more pages ({next}); stopped after {} pages",
+            seen.len()
+        ));
+    }
+    seen.push(next.clone());
+    Ok(next)
 }
 
 fn missing(service: &str, what: &str) -> String {
@@ -134,39 +172,46 @@ fn report_duplicates(facts: &mut Facts, seen: &HashMap<(Kind, String), usize>) {
 }
 
 fn images(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
-    let mut url = format!("{base}/v2/images?limit=500");
     let mut seen = HashMap::new();
     let mut unnamed = 0;
     let mut inactive = Vec::new();
-    loop {
-        let body = api.get(&url, &[])?;
-        for img in items(&body, "images", &url)? {
-            let Some(name) = str_of(img, "name") else {
-                unnamed += 1;
-                continue;
-            };
-            if str_of(img, "status").is_some_and(|s| s != "active") {
-                inactive.push(name);
-                continue;
+    // Glance's default listing leaves community images out; they boot too.
+    for first in [
+        format!("{base}/v2/images?limit=500"),
+        format!("{base}/v2/images?limit=500&visibility=community"),
+    ] {
+        let mut url = first;
+        let mut pages = Vec::new();
+        loop {
+            let body = api.get(&url, &[])?;
+            for img in items(&body, "images", &url)? {
+                let Some(name) = str_of(img, "name") else {
+                    unnamed += 1;
+                    continue;
+                };
+                if str_of(img, "status").is_some_and(|s| s != "active") {
+                    inactive.push(name);
+                    continue;
+                }
+                let min_disk = img
+                    .get("min_disk")
+                    .and_then(Json::as_u64)
+                    .filter(|n| *n > 0)
+                    .map(Value::gib);
+                let r = Resource::new(Kind::Image, name)
+                    .set("id", str_of(img, "id").map(Value::Str))
+                    .set("os_distro", str_of(img, "os_distro").map(Value::Str))
+                    .set(
+                        "magnum_driver",
+                        str_of(img, "magnum_driver").map(Value::Str),
+                    )
+                    .set("min_disk", min_disk);
+                add_named(facts, r, &mut seen);
             }
-            let min_disk = img
-                .get("min_disk")
-                .and_then(Json::as_u64)
-                .filter(|n| *n > 0)
-                .map(Value::gib);
-            let r = Resource::new(Kind::Image, name)
-                .set("id", str_of(img, "id").map(Value::Str))
-                .set("os_distro", str_of(img, "os_distro").map(Value::Str))
-                .set(
-                    "magnum_driver",
-                    str_of(img, "magnum_driver").map(Value::Str),
-                )
-                .set("min_disk", min_disk);
-            add_named(facts, r, &mut seen);
-        }
-        match str_of(&body, "next") {
-            Some(next) => url = format!("{base}{next}"),
-            None => break,
+            match str_of(&body, "next") {
+                Some(next) => url = next_page(base, format!("{base}{next}"), &mut pages)?,
+                None => break,
+            }
         }
     }
     facts.mark_complete(Kind::Image);
@@ -203,6 +248,7 @@ fn compute(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
     }
     let mut url = format!("{base}/flavors/detail?is_public=None&limit=1000");
     let mut seen = HashMap::new();
+    let mut pages = Vec::new();
     loop {
         let body = api.get(&url, &[])?;
         for f in items(&body, "flavors", &url)? {
@@ -212,7 +258,12 @@ fn compute(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
             let n = |k: &str| f.get(k).and_then(Json::as_u64);
             let r = Resource::new(Kind::Flavor, name)
                 .set("id", str_of(f, "id").map(Value::Str))
-                .set("vcpus", n("vcpus").map(|v| Value::Int(v as i64)))
+                .set(
+                    "vcpus",
+                    n("vcpus")
+                        .and_then(|v| i64::try_from(v).ok())
+                        .map(Value::Int),
+                )
                 .set("ram", n("ram").map(Value::mib))
                 .set("disk", n("disk").map(Value::gib));
             add_named(facts, r, &mut seen);
@@ -227,7 +278,7 @@ fn compute(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
             })
             .and_then(|l| str_of(l, "href"));
         match next {
-            Some(href) => url = href,
+            Some(href) => url = next_page(base, href, &mut pages)?,
             None => break,
         }
     }
@@ -247,10 +298,16 @@ fn compute(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
 fn volume_types(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
     let url = format!("{base}/types");
     let body = api.get(&url, &[])?;
-    let mut names: Vec<String> = items(&body, "volume_types", &url)?
-        .iter()
-        .filter_map(|t| str_of(t, "name"))
-        .collect();
+    let listed = items(&body, "volume_types", &url)?;
+    let mut names: Vec<String> = listed.iter().filter_map(|t| str_of(t, "name")).collect();
+    // Resources too, so that `volume_type` blocks a file has are kept up to date.
+    for t in listed {
+        if let Some(name) = str_of(t, "name") {
+            facts.add(
+                Resource::new(Kind::VolumeType, name).set("id", str_of(t, "id").map(Value::Str)),
+            );
+        }
+    }
     // The default goes first: that is what the cloud block's list means.
     let default_url = format!("{base}/types/default");
     if let Ok(d) = api.get(&default_url, &[])
@@ -271,7 +328,6 @@ fn volume_types(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> 
 }
 
 fn network(api: &Api, base: &str, facts: &mut Facts) -> Result<(), String> {
-    let base = base.trim_end_matches("/v2.0");
     let url = format!("{base}/v2.0/networks");
     let body = api.get(&url, &[])?;
     let mut seen = HashMap::new();

@@ -81,11 +81,11 @@ pub enum Value {
 
 impl Value {
     pub fn mib(n: u64) -> Value {
-        Value::Size(n << 20)
+        Value::Size(n.saturating_mul(1 << 20))
     }
 
     pub fn gib(n: u64) -> Value {
-        Value::Size(n << 30)
+        Value::Size(n.saturating_mul(1 << 30))
     }
 
     /// `.coe` source text.

@@ -67,8 +67,10 @@ pub fn list(items: &[Json], origin: &str) -> Result<Option<Facts>, String> {
             );
         }
         Kind::Subnet
-    } else if has("Disk Format") || (has("Status") && has("Name") && has("ID") && !has("Is Public"))
+    } else if has("Disk Format") || (first.len() == 3 && has("Status") && has("Name") && has("ID"))
     {
+        // `image list --long` has Disk Format; plain `image list` only these
+        // three, which `server list` and the like never print alone.
         let mut skipped = Vec::new();
         let properties_known = has("Properties");
         for row in &rows {
@@ -294,6 +296,9 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+        // `server list` is no image list, though it has ID, Name and Status.
+        let servers = json!([{"ID": "s", "Name": "vm", "Status": "ACTIVE", "Networks": {}, "Image": "i", "Flavor": "f"}]);
+        assert!(list(servers.as_array().unwrap(), "x").unwrap().is_none());
     }
 
     #[test]

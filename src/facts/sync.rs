@@ -265,10 +265,19 @@ impl<'t> Edits<'t> {
     /// before its `}`.
     fn insert_item(&mut self, block: &Block, anchor: usize, item: String) {
         let close = block.span.end as usize - 1;
-        let newline = self.text[anchor..close].find('\n').map(|i| anchor + i + 1);
-        match newline {
-            Some(at) => self.insert(at, format!("{item}\n")),
+        match self.text[anchor..close].find('\n') {
+            // The block closes on the anchor's line.
             None => self.insert(close, format!(" {item} ")),
+            Some(i) => {
+                let rest = self.text[anchor..anchor + i].trim();
+                if rest.is_empty() || rest.starts_with('#') || rest.starts_with("//") {
+                    self.insert(anchor + i + 1, format!("{item}\n"));
+                } else {
+                    // Something else follows on the line (a nested block's
+                    // header, a `/* */` comment running on): a line of its own here.
+                    self.insert(anchor, format!("\n{item}\n"));
+                }
+            }
         }
     }
 
@@ -406,6 +415,55 @@ cloud \"c\" {
             s.text,
             "cloud \"c\" {\n  keypair \"old\" {}\n  keypair \"new\" {}\n}\n"
         );
+    }
+
+    #[test]
+    fn insertions_never_land_in_a_comment_or_a_nested_block() {
+        let mut f = Facts::default();
+        f.set("octavia", Value::Bool(true));
+        let s = sync(
+            "cloud \"c\" {\n  lbaas = false /* a\n  b */\n}\n",
+            None,
+            "x",
+            &f,
+        )
+        .unwrap();
+        assert_eq!(
+            s.text,
+            "cloud \"c\" {\n  lbaas   = false\n  octavia = true\n  /* a\n  b */\n}\n"
+        );
+        let s = sync(
+            "cloud \"c\" { image \"i\" {\n  id = \"1\"\n}\n}\n",
+            None,
+            "x",
+            &f,
+        )
+        .unwrap();
+        assert!(
+            s.text
+                .starts_with("cloud \"c\" {\n  octavia = true\n  image \"i\""),
+            "{}",
+            s.text
+        );
+        let again = sync(&s.text, None, "x", &f).unwrap();
+        assert!(again.changes.is_empty());
+    }
+
+    #[test]
+    fn volume_type_blocks_of_listed_types_stay() {
+        let mut f = Facts::default();
+        f.set("volume_types", Value::StrList(vec!["ssd".into()]));
+        f.add(Resource::new(Kind::VolumeType, "ssd").set("id", Some(Value::Str("v1".into()))));
+        f.mark_complete(Kind::VolumeType);
+        let text = "cloud \"c\" {\n  volume_type \"ssd\" { id = \"v1\" }  # fast\n  volume_type \"old\" {}\n}\n";
+        let s = sync(text, None, "x", &f).unwrap();
+        assert!(
+            s.text
+                .contains("volume_type \"ssd\" { id = \"v1\" }  # fast"),
+            "{}",
+            s.text
+        );
+        assert!(!s.text.contains("old"), "{}", s.text);
     }
 
     #[test]

@@ -93,11 +93,11 @@ pub fn store_secret(conn: &Connection, name: &str, payload: &Secret) -> Result<S
     });
     let url = format!("{base}/v1/secrets");
     let answer = Call { conn }.expect(Method::POST, &url, Some(body), &[201])?;
-    answer
+    let secret_ref = answer
         .get("secret_ref")
         .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| format!("POST {url} answered without a secret_ref"))
+        .ok_or_else(|| format!("POST {url} answered without a secret_ref"))?;
+    secret_url(base, secret_ref)
 }
 
 /// Lets only the owner (and so the owner's application credentials) read it.
@@ -130,7 +130,24 @@ pub fn fetch_secret(conn: &Connection, secret_ref: &str) -> Result<Secret, Strin
     }
 }
 
-/// The URLs of the secrets named `name`, newest first.
+/// A secret's URL on the catalog's Barbican: Barbican writes its own host
+/// into `secret_ref` (`host_href`), which may be another address; the token
+/// goes only where the catalog says.
+fn secret_url(base: &str, secret_ref: &str) -> Result<String, String> {
+    let id = secret_ref
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .ok_or_else(|| {
+            format!("Barbican answered a secret reference coe cannot read: {secret_ref}")
+        })?;
+    Ok(format!("{base}/v1/secrets/{id}"))
+}
+
+/// The URLs of the logged-in user's own secrets named `name`, newest first.
+/// Secrets of that name made by others in the project are not taken: a
+/// project member could otherwise plant a CA for someone else's cluster.
 pub fn find_secrets(conn: &Connection, name: &str) -> Result<Vec<String>, String> {
     let base = service(conn, "key-manager", "Barbican")?;
     let mut url = reqwest::Url::parse(&format!("{base}/v1/secrets"))
@@ -140,16 +157,19 @@ pub fn find_secrets(conn: &Connection, name: &str) -> Result<Vec<String>, String
         .append_pair("sort", "created:desc")
         .append_pair("limit", "100");
     let answer = Call { conn }.expect(Method::GET, url.as_str(), None, &[200])?;
-    Ok(answer
+    let me = conn
+        .user_id
+        .as_deref()
+        .ok_or("Keystone did not say who is logged in")?;
+    answer
         .get("secrets")
         .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| s.get("secret_ref").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default())
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("creator_id").and_then(Value::as_str) == Some(me))
+        .filter_map(|s| s.get("secret_ref").and_then(Value::as_str))
+        .map(|r| secret_url(base, r))
+        .collect()
 }
 
 pub fn delete_secret(conn: &Connection, secret_ref: &str) -> Result<(), String> {

@@ -134,3 +134,104 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     assert!(find(&conn, &stack).unwrap().is_none());
     assert!(delete(&conn, &stack).unwrap().is_empty());
 }
+
+/// Admin's token and Keystone URL, for making a second user.
+fn admin_call(
+    conn: &coe::heat::auth::Connection,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let base = conn.services["identity"]
+        .trim_end_matches('/')
+        .trim_end_matches("/v3");
+    let mut req = conn
+        .http
+        .request(method.parse().unwrap(), format!("{base}/v3{path}"))
+        .header("X-Auth-Token", conn.token.as_ref().unwrap().expose());
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let resp = req.send().unwrap();
+    let status = resp.status();
+    let text = resp.text().unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+#[ignore = "needs Keystone and Barbican: scripts/setup-keystone, scripts/setup-barbican"]
+fn another_project_member_cannot_plant_a_clusters_ca() {
+    use coe::credentials::{delete, ensure, find};
+    let svc = services();
+    let dir = TempDir::new();
+    let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
+    let stack = unique("coe-plant");
+    // Mallory, a member of the same project, stores a CA key and certificate
+    // under the names coe looks for, before the cluster's first apply.
+    let name = unique("mallory");
+    let user = admin_call(
+        &conn,
+        "POST",
+        "/users",
+        serde_json::json!({"user": {
+        "name": name, "password": "mallorypass", "domain_id": "default"}}),
+    );
+    let user_id = user["user"]["id"].as_str().unwrap().to_string();
+    let roles = admin_call(&conn, "GET", "/roles?name=member", serde_json::Value::Null);
+    let member = roles["roles"][0]["id"].as_str().unwrap().to_string();
+    let project = conn.project_id.clone().unwrap();
+    admin_call(
+        &conn,
+        "PUT",
+        &format!("/projects/{project}/users/{user_id}/roles/{member}"),
+        serde_json::Value::Null,
+    );
+    let auth_url = svc
+        .openrc
+        .iter()
+        .find(|(k, _)| k == "OS_AUTH_URL")
+        .unwrap()
+        .1
+        .clone();
+    let vars = [
+        ("OS_AUTH_URL", auth_url.as_str()),
+        ("OS_USERNAME", name.as_str()),
+        ("OS_PASSWORD", "mallorypass"),
+        ("OS_USER_DOMAIN_NAME", "Default"),
+        ("OS_PROJECT_NAME", "admin"),
+        ("OS_PROJECT_DOMAIN_NAME", "Default"),
+        ("OS_REGION_NAME", "RegionOne"),
+    ];
+    let mallory = login(&CloudArgs::default(), &dir.env(&vars));
+    let planted = Ca::generate("planted", SystemTime::now()).unwrap();
+    store_secret(&mallory, &format!("coe-{stack}-ca-key"), planted.key_pem()).unwrap();
+    store_secret(
+        &mallory,
+        &format!("coe-{stack}-ca-cert"),
+        &coe::heat::Secret::new(planted.cert_pem.clone()),
+    )
+    .unwrap();
+    // The owner's coe sees none of it, and makes the cluster's own CA.
+    assert!(find(&conn, &stack).unwrap().is_none());
+    let (made, new) = ensure(&conn, &stack).unwrap();
+    assert!(new);
+    assert_ne!(made.ca.cert_pem, planted.cert_pem);
+    // And Mallory cannot read the real key.
+    let e = fetch_secret(&mallory, &made.ca_key_ref).unwrap_err();
+    assert!(e.contains("only the user who applied the cluster"), "{e}");
+    assert_eq!(delete(&conn, &stack).unwrap().len(), 4);
+    for r in find_secrets(&mallory, &format!("coe-{stack}-ca-key"))
+        .unwrap()
+        .into_iter()
+        .chain(find_secrets(&mallory, &format!("coe-{stack}-ca-cert")).unwrap())
+    {
+        delete_secret(&mallory, &r).unwrap();
+    }
+    admin_call(
+        &conn,
+        "DELETE",
+        &format!("/users/{user_id}"),
+        serde_json::Value::Null,
+    );
+}

@@ -199,7 +199,10 @@ fn with_live_facts(
     let mut new_ids = Vec::new();
     let mut replaced = false;
     for (id, file) in sources.files() {
-        let is_target = file.path.as_deref() == Some(target.path.as_path());
+        let is_target = file
+            .path
+            .as_deref()
+            .is_some_and(|p| same_file(p, &target.path));
         let text = if is_target {
             replaced = true;
             synced.text.clone()
@@ -224,4 +227,12 @@ fn with_live_facts(
         )));
     }
     Ok((out, new_ids))
+}
+
+/// Whether two paths name one file (`./a.coe` and `a.coe` do).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }

@@ -17,7 +17,9 @@ fn run_pull(a: CloudPullArgs) -> crate::cli::error::Outcome {
     let (synced, describe) = pull(&target, &a.cloud)?;
     let name = shown(&target.path);
     eprintln!("read the cloud's facts from {describe}");
-    if synced.text == target.text {
+    // By the changes, not the text: a file not laid out as `coe fmt` would
+    // differ in layout alone, and that is no reason to rewrite it.
+    if synced.changes.is_empty() {
         eprintln!("`{name}` is up to date: the cloud block says what the cloud has");
         return Ok(exit::OK);
     }
