@@ -1,17 +1,11 @@
-//! From command-line options and the process environment to a Heat
+//! From command-line options and the process environment to a logged-in
 //! connection (clouds.yaml, `OS_*`, Keystone, or `--heat-url`).
 
 use crate::cli::args::CloudOpts;
-use crate::heat::Heat;
 use crate::heat::auth::{ConnectError, Connection, connect as keystone_login};
 use crate::heat::clouds::{CloudArgs, Env, resolve};
 use std::collections::HashMap;
 use std::path::PathBuf;
-
-pub fn connect(c: &CloudOpts) -> Result<Heat, String> {
-    let conn = login(c)?;
-    Ok(Heat::new(&conn.heat_url, conn.token, conn.http))
-}
 
 /// Logs in and keeps the whole connection: token, catalog, project.
 pub fn login(c: &CloudOpts) -> Result<Connection, String> {

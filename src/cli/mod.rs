@@ -4,6 +4,7 @@
 mod args;
 mod cloud;
 mod cloud_facts;
+mod cluster_credentials;
 mod commands;
 mod configuration;
 mod error;

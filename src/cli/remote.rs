@@ -9,6 +9,7 @@ use crate::cli::exit;
 use crate::compile;
 use crate::diag::render;
 use crate::heat::Heat;
+use crate::heat::auth::Connection;
 use crate::plan::envfile::EnvFile;
 use crate::plan::{self, Target};
 use crate::source::SourceMap;
@@ -128,12 +129,19 @@ pub fn plan_options(p: &Prepared, c: ChangeOpts) -> Result<plan::Options, Error>
 
 /// Reaches Heat: `--heat-url` directly, or through Keystone.
 pub fn connect(c: &CloudOpts) -> Result<Heat, Error> {
-    let mut heat = super::cloud::connect(c).map_err(Error::failed)?;
+    connect_full(c).map(|(heat, _)| heat)
+}
+
+/// [`connect`], keeping the login too (its catalog reaches Barbican and
+/// Keystone for the clusters' credentials).
+pub fn connect_full(c: &CloudOpts) -> Result<(Heat, Connection), Error> {
+    let conn = super::cloud::login(c).map_err(Error::failed)?;
+    let mut heat = Heat::new(&conn.heat_url, conn.token.clone(), conn.http.clone());
     heat.poll = seconds(c.poll_interval, 0.05, 60.0);
     heat.attempts = c.retry_attempts.clamp(1, 20);
     heat.backoff = seconds(c.retry_backoff, 0.0, 60.0);
     heat.landing = seconds(c.landing_wait, 0.0, 3600.0);
-    Ok(heat)
+    Ok((heat, conn))
 }
 
 /// Seconds from a flag, kept within bounds (NaN counts as the lower one).

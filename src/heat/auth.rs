@@ -24,7 +24,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A logged-in session with Heat.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Connection {
     /// Heat's base URL, e.g. `http://127.0.0.1:8004/v1/<project_id>`, no trailing slash.
     pub heat_url: String,

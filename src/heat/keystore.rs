@@ -197,20 +197,41 @@ fn app_creds_url(conn: &Connection) -> Result<String, String> {
     Ok(format!("{base}/v3/users/{user}/application_credentials"))
 }
 
+/// One request an application credential may make: `service` is the
+/// catalog type, `path` relative to the service's endpoint.
+pub struct AccessRule<'a> {
+    pub service: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+}
+
 /// Creates an application credential for the logged-in user in the token's
 /// project: restricted (it cannot make more credentials or trusts), with the
-/// token's roles, unless the user's own access.
+/// token's roles, when `rules` are given good for those requests only, and
+/// when `expires_at` (ISO 8601, UTC) is given good until then only.
 pub fn create_app_credential(
     conn: &Connection,
     name: &str,
     description: &str,
+    rules: &[AccessRule],
+    expires_at: Option<&str>,
 ) -> Result<AppCredential, String> {
     let url = app_creds_url(conn)?;
-    let body = json!({"application_credential": {
+    let mut body = json!({"application_credential": {
         "name": name,
         "description": description,
         "unrestricted": false,
     }});
+    if let Some(at) = expires_at {
+        body["application_credential"]["expires_at"] = json!(at);
+    }
+    if !rules.is_empty() {
+        let rules: Vec<Value> = rules
+            .iter()
+            .map(|r| json!({"service": r.service, "method": r.method, "path": r.path}))
+            .collect();
+        body["application_credential"]["access_rules"] = Value::Array(rules);
+    }
     let answer = Call { conn }.expect(Method::POST, &url, Some(body), &[201])?;
     let cred = answer
         .get("application_credential")

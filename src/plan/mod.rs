@@ -15,7 +15,9 @@ mod target;
 pub use analyze::{Effect, ResourceChange};
 pub use saved::{SavedPlan, digest};
 pub use show::{ShowOptions, show};
-pub use target::{CONFIG_TAG_PREFIX, Target, config_tag, labels_map, tag_safe, targets};
+pub use target::{
+    CONFIG_TAG_PREFIX, Target, add_defaults, config_tag, labels_map, tag_safe, targets,
+};
 
 use crate::heat::{Heat, HeatError, StackSummary};
 use serde::Serialize;
@@ -181,6 +183,15 @@ impl Plan {
 
     pub fn blocked(&self) -> impl Iterator<Item = &ClusterPlan> {
         self.clusters.iter().filter(|c| c.action == Action::Blocked)
+    }
+
+    /// The clusters this plan creates.
+    pub fn creates(&self) -> Vec<&str> {
+        self.clusters
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .map(|c| c.cluster.as_str())
+            .collect()
     }
 }
 

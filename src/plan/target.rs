@@ -146,6 +146,40 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
     Ok(out)
 }
 
+/// Adds `values` to the request's `parameter_defaults` (which nested stacks
+/// inherit), `hidden` among them, and tags the request with the new digest
+/// of its hidden values. For what coe adds at plan and apply time, such as a
+/// cluster's credentials, which are not compiled from the sources.
+pub fn add_defaults(t: &mut Target, values: Map<String, Value>, hidden: &[&str]) {
+    let obj = t.request.as_object_mut().expect("request is an object");
+    let env = obj
+        .entry("environment")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .expect("environment is an object");
+    let defaults = env
+        .entry("parameter_defaults")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(d) = defaults {
+        d.extend(values);
+    }
+    t.hidden.extend(hidden.iter().map(|h| h.to_string()));
+    let digest = hidden_digest(&t.stack_name, env, &t.hidden);
+    if let Some(Value::String(tags)) = obj.get_mut("tags") {
+        *tags = tags
+            .split(',')
+            .map(|tag| {
+                if tag.starts_with(HIDDEN_TAG_PREFIX) {
+                    format!("{HIDDEN_TAG_PREFIX}{digest}")
+                } else {
+                    tag.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+}
+
 /// The `labels` parameter as a map: coe's `KEY=VALUE` lines, or the JSON
 /// object an earlier coe sent.
 pub fn labels_map(text: &str) -> Option<Value> {

@@ -533,3 +533,91 @@ fn ipvs_mode_loads_its_kernel_modules() {
     assert_eq!((status, log.as_str()), (0, ""));
     assert!(!conf.exists());
 }
+
+/// A curl that answers as Keystone (a token in the headers file `-D`) and
+/// Barbican (the file `$KEY` as the payload `-o`), and fails without a token.
+const KEYSTONE_AND_BARBICAN: &str = r#"
+out=; headers=; auth=; token=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -D) headers=$2; shift ;;
+    -o) out=$2; shift ;;
+    -H) case $2 in @*) token=$(cat "${2#@}") ;; esac; shift ;;
+    --data) auth=$(cat "${2#@}"); shift ;;
+  esac
+  shift
+done
+case $auth in *'"secret":"s3cret"'*) printf 'HTTP/1.1 201\r\nX-Subject-Token: tok-1\r\n\r\n' >"$headers"; exit 0 ;; esac
+[ -z "$headers" ] || exit 22
+[ "$token" = "X-Auth-Token: tok-1" ] || exit 22
+cp "$KEY" "$out""#;
+
+#[test]
+fn master_0_installs_the_ca_key_from_barbican_only_if_it_is_the_certificates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now();
+    let ca = coe::ca::Ca::generate("c1", now).unwrap();
+    let other = coe::ca::Ca::generate("c2", now).unwrap();
+    let key = tmp.path().join("key.pem");
+    let env = |secret: &str| {
+        format!(
+            "COE_CA_KEY_URL=https://kms/v1/secrets/1/payload; COE_KEYSTONE_URL=https://ks/v3; \
+             COE_NODE_CREDENTIAL_ID=id-1; COE_NODE_CREDENTIAL_SECRET={secret}; COE_CA_CERT='{}'; \
+             KEY={}; export KEY; ",
+            ca.cert_pem.trim_end(),
+            key.display()
+        )
+    };
+    std::fs::write(&key, ca.key_pem().expose()).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", KEYSTONE_AND_BARBICAN)],
+        &(env("s3cret") + "k8s_install_ca"),
+    );
+    assert_eq!(status, 0, "{log}");
+    let pki = tmp.path().join("pki");
+    assert_eq!(
+        std::fs::read_to_string(pki.join("ca.key")).unwrap(),
+        ca.key_pem().expose()
+    );
+    assert_eq!(
+        std::fs::read_to_string(pki.join("ca.crt")).unwrap(),
+        ca.cert_pem
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(pki.join("ca.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "ca.key is readable by others: {mode:o}");
+    // The secret never appears on a command line.
+    assert!(!log.contains("s3cret"), "{log}");
+
+    // A key that is not the certificate's stops the node.
+    std::fs::write(&key, other.key_pem().expose()).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", KEYSTONE_AND_BARBICAN)],
+        &(env("s3cret") + "k8s_install_ca"),
+    );
+    assert_eq!(status, 1, "{log}");
+    assert!(log.contains("is not the CA certificate's"), "{log}");
+
+    // A refused credential stops it too, after the retries.
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", KEYSTONE_AND_BARBICAN)],
+        &(env("wrong") + "k8s_install_ca"),
+    );
+    assert_eq!(status, 1, "{log}");
+    assert!(log.contains("refused the node credential"), "{log}");
+
+    // Without Barbican nothing is fetched: kubeadm makes the CA.
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", "exit 99")],
+        "COE_CA_KEY_URL=; k8s_install_ca",
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(!log.contains("curl"), "{log}");
+}

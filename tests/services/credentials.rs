@@ -70,7 +70,7 @@ fn an_application_credential_logs_in_until_it_is_deleted() {
     let dir = TempDir::new();
     let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     let name = unique("coe-test-cluster");
-    let cred = create_app_credential(&conn, &name, "coe test").unwrap();
+    let cred = create_app_credential(&conn, &name, "coe test", &[], None).unwrap();
     assert_eq!(
         find_app_credentials(&conn, &name).unwrap(),
         vec![cred.id.clone()]
@@ -101,15 +101,15 @@ fn an_application_credential_logs_in_until_it_is_deleted() {
 #[test]
 #[ignore = "needs Keystone and Barbican: scripts/setup-keystone, scripts/setup-barbican"]
 fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
-    use coe::credentials::{delete, ensure, find};
+    use coe::credentials::{delete, ensure, find, retire};
     let svc = services();
     let dir = TempDir::new();
     let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     let stack = unique("coe-creds");
     assert!(find(&conn, &stack).unwrap().is_none());
-    let (made, new) = ensure(&conn, &stack).unwrap();
+    let (made, new) = ensure(&conn, &stack, 60).unwrap();
     assert!(new);
-    let (found, new) = ensure(&conn, &stack).unwrap();
+    let (found, new) = ensure(&conn, &stack, 60).unwrap();
     assert!(!new, "a second ensure made new credentials");
     assert_eq!(found.ca.cert_pem, made.ca.cert_pem);
     assert_eq!(found.ca_key_ref, made.ca_key_ref);
@@ -124,13 +124,52 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
         .issue_client("coe-admin", &[], SystemTime::now(), 1)
         .unwrap();
     assert!(verifies(&client.cert_pem, &made.ca.cert_pem));
+    // The masters' credential reads the CA key and nothing else.
+    let auth_url = svc
+        .openrc
+        .iter()
+        .find(|(k, _)| k == "OS_AUTH_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let vars = [
+        ("OS_AUTH_URL", auth_url.as_str()),
+        ("OS_AUTH_TYPE", "v3applicationcredential"),
+        (
+            "OS_APPLICATION_CREDENTIAL_ID",
+            made.app_credential_id.as_str(),
+        ),
+        (
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            made.app_credential_secret.expose(),
+        ),
+        ("OS_REGION_NAME", "RegionOne"),
+    ];
+    let node = login(&CloudArgs::default(), &dir.env(&vars));
+    let key = fetch_secret(&node, &made.ca_key_ref).unwrap();
+    assert_eq!(key.expose(), made.ca.key_pem().expose());
+    let e = find_secrets(&node, &format!("coe-{stack}-ca-key")).unwrap_err();
+    assert!(
+        e.contains("answered 401") || e.contains("answered 403"),
+        "{e}"
+    );
+    let record = find_secrets(&conn, &format!("coe-{stack}-node-credential")).unwrap();
+    let e = fetch_secret(&node, &record[0]).unwrap_err();
+    assert!(!e.is_empty());
+    // Retired, the credential opens nothing, and the record stays for plans.
+    assert!(retire(&conn, &stack).unwrap());
+    let profile = resolve(&CloudArgs::default(), &dir.env(&vars)).unwrap();
+    let e = coe::heat::auth::connect(&profile).unwrap_err();
+    assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
+    let after = find(&conn, &stack).unwrap().expect("found after retiring");
+    assert_eq!(after.app_credential_id, made.app_credential_id);
+    assert!(!retire(&conn, &stack).unwrap());
     // A missing piece is reported, not silently remade.
     let cert_ref = find_secrets(&conn, &format!("coe-{stack}-ca-cert")).unwrap();
     delete_secret(&conn, &cert_ref[0]).unwrap();
     let e = find(&conn, &stack).unwrap_err();
     assert!(e.contains("the CA certificate missing"), "{e}");
     let removed = delete(&conn, &stack).unwrap();
-    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert_eq!(removed.len(), 2, "{removed:?}"); // the key, the record
     assert!(find(&conn, &stack).unwrap().is_none());
     assert!(delete(&conn, &stack).unwrap().is_empty());
 }
@@ -214,12 +253,13 @@ fn another_project_member_cannot_plant_a_clusters_ca() {
     .unwrap();
     // The owner's coe sees none of it, and makes the cluster's own CA.
     assert!(find(&conn, &stack).unwrap().is_none());
-    let (made, new) = ensure(&conn, &stack).unwrap();
+    let (made, new) = ensure(&conn, &stack, 60).unwrap();
     assert!(new);
     assert_ne!(made.ca.cert_pem, planted.cert_pem);
     // And Mallory cannot read the real key.
     let e = fetch_secret(&mallory, &made.ca_key_ref).unwrap_err();
     assert!(e.contains("only the user who applied the cluster"), "{e}");
+    // Three secrets and the (unretired) application credential.
     assert_eq!(delete(&conn, &stack).unwrap().len(), 4);
     for r in find_secrets(&mallory, &format!("coe-{stack}-ca-key"))
         .unwrap()

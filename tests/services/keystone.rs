@@ -678,6 +678,59 @@ fn coe_plan_apply_destroy_through_keystone() {
     assert!(out.contains(": create"), "{out}");
     let (code, out, err) = coe(&["apply", "--yes", "-e", &stubs], &svc.password);
     assert_eq!(code, 0, "{out}{err}");
+    // With Barbican in the catalog, apply made the cluster's credentials,
+    // and no private key is anywhere Heat shows the project.
+    let admin = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
+    let stack = coe::check::stack_name(&cluster);
+    if admin.services.contains_key("key-manager") {
+        assert!(out.contains("made the CA and node credential"), "{out}");
+        assert!(out.contains("deleted the node credential"), "{out}");
+        assert!(
+            coe::heat::keystore::find_app_credentials(
+                &admin,
+                &coe::credentials::app_credential_name(&stack)
+            )
+            .unwrap()
+            .is_empty(),
+            "the node credential outlived the create"
+        );
+        let creds = coe::credentials::find(&admin, &stack)
+            .unwrap()
+            .expect("apply made the credentials");
+        let everything = stacks_as_the_project_sees_them(&admin, &stack);
+        assert!(
+            !everything.contains("PRIVATE KEY"),
+            "a private key is in Heat"
+        );
+        let key_line = creds
+            .ca
+            .key_pem()
+            .expose()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        assert!(!everything.contains(&key_line), "the CA key is in Heat");
+        assert!(everything.contains(creds.ca.cert_pem.lines().nth(1).unwrap()));
+        // The node credential's secret is in master 0's user data, which
+        // Heat's events show the project; retired, it opens nothing.
+        let auth_url = svc.auth_url.clone();
+        let vars = [
+            ("OS_AUTH_URL", auth_url.as_str()),
+            ("OS_AUTH_TYPE", "v3applicationcredential"),
+            (
+                "OS_APPLICATION_CREDENTIAL_ID",
+                creds.app_credential_id.as_str(),
+            ),
+            (
+                "OS_APPLICATION_CREDENTIAL_SECRET",
+                creds.app_credential_secret.expose(),
+            ),
+        ];
+        let profile = resolve(&CloudArgs::default(), &dir.env(&vars)).unwrap();
+        let e = connect(&profile).unwrap_err();
+        assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
+    }
     let (code, out, err) = coe(
         &["plan", "--detailed-exitcode", "-e", &stubs],
         &svc.password,
@@ -685,6 +738,10 @@ fn coe_plan_apply_destroy_through_keystone() {
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = coe(&["destroy", "--yes"], &svc.password);
     assert_eq!(code, 0, "{out}{err}");
+    if admin.services.contains_key("key-manager") {
+        assert!(out.contains(&format!("deleted for {stack}")), "{out}");
+        assert!(coe::credentials::find(&admin, &stack).unwrap().is_none());
+    }
 
     let wrong = "not-the-Password-42";
     let (code, out, err) = coe(&["list"], wrong);
@@ -693,4 +750,44 @@ fn coe_plan_apply_destroy_through_keystone() {
     assert!(err.contains("admin"), "the error names the user: {err}");
     assert!(!err.contains(wrong) && !out.contains(wrong), "{err}");
     assert!(!err.contains(&svc.password), "{err}");
+}
+
+/// Every stack of the cluster (nested ones too) as its project can read it:
+/// shows (parameters, outputs), templates, environments and every event in
+/// full (an event's details carry the resource's properties), as one text.
+fn stacks_as_the_project_sees_them(conn: &Connection, stack: &str) -> String {
+    let get = |path: &str| -> Value {
+        let mut req = conn
+            .http
+            .get(format!("{}{path}", conn.heat_url))
+            .header("Accept", "application/json");
+        if let Some(t) = &conn.token {
+            req = req.header("X-Auth-Token", t.expose());
+        }
+        let resp = req.send().unwrap();
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().unwrap()
+    };
+    let list = get("/stacks?show_nested=true&limit=1000");
+    let mut all = String::new();
+    for s in list["stacks"].as_array().unwrap() {
+        let name = s["stack_name"].as_str().unwrap();
+        if !name.starts_with(stack) {
+            continue;
+        }
+        let path = format!("/stacks/{name}/{}", s["id"].as_str().unwrap());
+        for part in ["", "/template", "/environment"] {
+            all.push_str(&get(&format!("{path}{part}")).to_string());
+        }
+        let events = get(&format!("{path}/events?limit=1000"));
+        for e in events["events"].as_array().unwrap() {
+            let (res, id) = (
+                e["resource_name"].as_str().unwrap(),
+                e["id"].as_str().unwrap(),
+            );
+            all.push_str(&get(&format!("{path}/resources/{res}/events/{id}")).to_string());
+        }
+    }
+    assert!(!all.is_empty(), "no stack of {stack} found");
+    all
 }

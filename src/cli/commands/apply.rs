@@ -2,11 +2,13 @@
 
 use crate::apply::{self, Batches, Outcome, Step, StepKind};
 use crate::cli::args::{ApplyArgs, TargetOpts};
+use crate::cli::cluster_credentials;
 use crate::cli::error::Error;
 use crate::cli::exit;
-use crate::cli::remote::{Prepared, Ui, confirm, connect, note, plan_options, prepare};
+use crate::cli::remote::{Prepared, Ui, confirm, connect_full, note, plan_options, prepare};
 use crate::diag::{Code, Diagnostic, render};
 use crate::heat::Heat;
+use crate::heat::auth::Connection;
 use crate::plan::{self, Action, SavedPlan, ShowOptions, Target, digest};
 use crate::source::{SourceMap, Span};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,7 +28,7 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
         }
         _ => None,
     };
-    let (p, heat, steps) = match saved {
+    let (mut p, heat, conn, mut steps) = match saved {
         Some(s) => match from_saved(&a, s)? {
             Ok(x) => x,
             Err(code) => return Ok(code),
@@ -48,22 +50,34 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
             "interrupted: coe stops following the stacks; Heat finishes what it started. Press Ctrl-C again to quit at once.",
         );
     });
+    // After the confirmation, before any stack is sent.
+    cluster_credentials::make_for_creates(&conn, &mut p.targets, &mut steps)?;
     let ui = Ui::new();
     let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
-    Ok(report(&p, &ui, &results, "Apply"))
+    let code = report(&p, &ui, &results, "Apply");
+    let retired = cluster_credentials::retire_after(&conn, &results);
+    Ok(if retired {
+        code
+    } else {
+        code.max(exit::FAILED)
+    })
 }
 
-type Ready = (Prepared, Heat, Vec<Step>);
+type Ready = (Prepared, Heat, Connection, Vec<Step>);
 
 fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
-    let p = match prepare(&a.paths, &a.target)? {
+    let mut p = match prepare(&a.paths, &a.target)? {
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
     let options = plan_options(&p, a.change)?;
-    let heat = connect(&a.cloud)?;
+    let (heat, conn) = connect_full(&a.cloud)?;
+    cluster_credentials::attach_found(&conn, &mut p.targets)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
+    if let Some(note) = cluster_credentials::plan_note(&conn, &plan.creates()) {
+        println!("{note}");
+    }
     if plan.blocked().count() > 0 {
         eprintln!(
             "coe: error: nothing was applied: {} cluster(s) are blocked (see above); fix them or leave them out with --cluster",
@@ -72,7 +86,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
         return Ok(Err(exit::FAILED));
     }
     if !plan.has_changes() {
-        return Ok(Ok((p, heat, Vec::new())));
+        return Ok(Ok((p, heat, conn, Vec::new())));
     }
     if !confirm("Apply these changes?", a.yes)? {
         println!("Nothing applied.");
@@ -102,7 +116,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
     for o in plan.orphans.iter().filter(|o| o.action == Action::Delete) {
         steps.push(orphan_step(&o.stack_name, Some(o.remote.clone())));
     }
-    Ok(Ok((p, heat, steps)))
+    Ok(Ok((p, heat, conn, steps)))
 }
 
 /// A saved plan runs only if the sources still compile to the same
@@ -133,11 +147,13 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
         config_name: Some(s.config.clone()),
         deny_warnings: a.target.deny_warnings,
     };
-    let p = match prepare(&s.sources, &opts)? {
+    let mut p = match prepare(&s.sources, &opts)? {
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
-    let heat = connect(&a.cloud)?;
+    let (heat, conn) = connect_full(&a.cloud)?;
+    // As `coe plan` did, so that the requests' digests compare.
+    cluster_credentials::attach_found(&conn, &mut p.targets)?;
     if heat.base() != s.heat_url {
         return Err(Error::failed(format!(
             "the plan was made against {}, but this is {}; plan again for this cloud",
@@ -176,7 +192,7 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
         println!("Nothing applied.");
         return Ok(Err(exit::FAILED));
     }
-    Ok(Ok((p, heat, steps)))
+    Ok(Ok((p, heat, conn, steps)))
 }
 
 fn verb(k: StepKind) -> &'static str {

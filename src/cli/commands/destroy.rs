@@ -3,10 +3,11 @@
 use crate::apply::{self, Step};
 use crate::check;
 use crate::cli::args::DestroyArgs;
+use crate::cli::cluster_credentials;
 use crate::cli::configuration::Configuration;
 use crate::cli::error::{Error, unknown_cluster};
 use crate::cli::exit;
-use crate::cli::remote::{Prepared, Ui, confirm, connect};
+use crate::cli::remote::{Prepared, Ui, confirm, connect_full};
 use crate::compile::MANAGED_TAG;
 use crate::plan::{Remote, config_tag};
 use std::sync::atomic::AtomicBool;
@@ -33,7 +34,7 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
             )));
         }
     }
-    let heat = connect(&a.cloud)?;
+    let (heat, conn) = connect_full(&a.cloud)?;
     let stacks = heat.list_stacks(&[MANAGED_TAG, &config_tag(&config)])?;
     let cluster_of =
         |s: &crate::heat::StackSummary| s.tag("coe-cluster=").unwrap_or(&s.stack_name).to_string();
@@ -65,6 +66,11 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
             s.stack_status
         );
     }
+    if cluster_credentials::kept(&conn) {
+        println!(
+            "Then each cluster's CA key and node credential (Barbican secrets coe-<stack>-*, application credential coe-<stack>) are deleted too."
+        );
+    }
     if !confirm("Destroy them?", a.yes)? {
         println!("Nothing destroyed.");
         return Ok(exit::FAILED);
@@ -80,6 +86,11 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
     });
     let ui = Ui::new();
     let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
+    let gone: Vec<String> = results
+        .iter()
+        .filter(|(_, o)| matches!(o, apply::Outcome::Deleted))
+        .map(|(s, _)| s.stack_name.clone())
+        .collect();
     let empty = Prepared {
         sources: crate::source::SourceMap::new(),
         targets: Vec::new(),
@@ -88,5 +99,8 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
         env_files: Vec::new(),
         declared: None,
     };
-    Ok(super::apply::report(&empty, &ui, &results, "Destroy"))
+    let code = super::apply::report(&empty, &ui, &results, "Destroy");
+    // Only once the stack is gone: its masters may still read the CA key.
+    let all = cluster_credentials::delete_for(&conn, &gone);
+    Ok(if all { code } else { code.max(exit::FAILED) })
 }

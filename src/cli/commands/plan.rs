@@ -1,20 +1,22 @@
 //! `coe plan`: what apply would change, cluster by cluster, and why.
 
 use crate::cli::args::PlanArgs;
+use crate::cli::cluster_credentials;
 use crate::cli::exit;
-use crate::cli::remote::{connect, plan_options, prepare};
+use crate::cli::remote::{connect_full, plan_options, prepare};
 use crate::plan::{self, SavedPlan, ShowOptions};
 
 /// `--detailed-exitcode`: changes are present.
 const CHANGES: i32 = 2;
 
 pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
-    let p = match prepare(&a.paths, &a.target)? {
+    let mut p = match prepare(&a.paths, &a.target)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
     let options = plan_options(&p, a.change)?;
-    let heat = connect(&a.cloud)?;
+    let (heat, conn) = connect_full(&a.cloud)?;
+    cluster_credentials::attach_found(&conn, &mut p.targets)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     if a.json {
         println!(
@@ -23,6 +25,9 @@ pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
         );
     } else {
         print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
+        if let Some(note) = cluster_credentials::plan_note(&conn, &plan.creates()) {
+            println!("{note}");
+        }
     }
     if let Some(out) = &a.out {
         let saved = SavedPlan::of(&plan, absolute(&p.paths), absolute(&p.env_files));

@@ -132,6 +132,7 @@ endpoint=$host:$COE_KUBE_API_PORT
 # balancer. Without one there is a single master: rebuilt, it starts a new
 # cluster, which is why coe plans that only with --allow-downtime.
 if [ "$COE_NODE_INDEX" -eq 0 ] && ! { [ -n "${COE_API_ADDRESS:-}" ] && k8s_control_plane_up "$endpoint"; }; then
+  k8s_install_ca
   init_config "$endpoint" >/etc/coe/kubeadm-init.yaml
   chmod 0600 /etc/coe/kubeadm-init.yaml
   kubeadm init --config /etc/coe/kubeadm-init.yaml --upload-certs \

@@ -1,0 +1,160 @@
+//! Cluster credentials at plan, apply and destroy time (README, "Cluster
+//! credentials"): plan puts the credentials a cluster has into its request
+//! and makes nothing; apply makes them for the clusters it creates, after
+//! the confirmation and before any stack is sent; destroy deletes them once
+//! the stack is gone.
+
+use crate::apply::{Outcome, Step, StepKind};
+use crate::cli::error::Error;
+use crate::credentials::{self, Credentials};
+use crate::heat::auth::Connection;
+use crate::plan::{Target, add_defaults};
+use serde_json::{Map, Value, json};
+
+/// The hidden one among the parameters below.
+const SECRET: &str = "node_credential_secret";
+
+/// Whether this cloud keeps cluster credentials: a Keystone login whose
+/// catalog has Barbican.
+pub fn kept(conn: &Connection) -> bool {
+    conn.token.is_some() && conn.services.contains_key("key-manager")
+}
+
+/// What a cluster's stack gets from its credentials (stdlib/heat/README.md).
+fn parameters(conn: &Connection, c: &Credentials) -> Map<String, Value> {
+    let keystone = conn
+        .services
+        .get("identity")
+        .map(|u| format!("{}/v3", u.trim_end_matches('/').trim_end_matches("/v3")))
+        .unwrap_or_default();
+    let mut m = Map::new();
+    m.insert("ca_cert".into(), json!(c.ca.cert_pem));
+    m.insert(
+        "ca_key_url".into(),
+        json!(format!("{}/payload", c.ca_key_ref)),
+    );
+    m.insert("keystone_url".into(), json!(keystone));
+    m.insert("node_credential_id".into(), json!(c.app_credential_id));
+    m.insert(SECRET.into(), json!(c.app_credential_secret.expose()));
+    m
+}
+
+/// At plan time: every cluster whose credentials exist gets them in its
+/// request, so that a plan of an unchanged cluster shows no change.
+pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Error> {
+    if !kept(conn) {
+        return Ok(());
+    }
+    for t in targets {
+        if let Some(c) = credentials::find(conn, &t.stack_name).map_err(Error::failed)? {
+            add_defaults(t, parameters(conn, &c), &[SECRET]);
+        }
+    }
+    Ok(())
+}
+
+/// What the plan should say about the clusters it creates.
+pub fn plan_note(conn: &Connection, creates: &[&str]) -> Option<String> {
+    if creates.is_empty() {
+        return None;
+    }
+    let names = creates.join(", ");
+    Some(if kept(conn) {
+        format!(
+            "Credentials: apply makes a CA for {names} (its key in Barbican, readable by you only) and a node credential that may read that key and nothing else, deleted once the create succeeds."
+        )
+    } else {
+        format!(
+            "Credentials: this cloud's catalog has no key manager (Barbican), so kubeadm makes the CA of {names} on master 0 and it stays there: `coe kubeconfig` cannot sign for them."
+        )
+    })
+}
+
+/// At apply time, after the confirmation and before anything is sent: the
+/// credentials of every cluster about to be created, in its request.
+pub fn make_for_creates(
+    conn: &Connection,
+    targets: &mut [Target],
+    steps: &mut [Step],
+) -> Result<(), Error> {
+    if !kept(conn) {
+        return Ok(());
+    }
+    for step in steps.iter_mut().filter(|s| s.kind == StepKind::Create) {
+        let Some(t) = targets.iter_mut().find(|t| t.stack_name == step.stack_name) else {
+            continue;
+        };
+        if t.hidden.contains(SECRET) {
+            continue; // found at plan time: already in the request
+        }
+        // Good for the create and a margin; apply retires it sooner.
+        let minutes = t.timeout_mins.saturating_add(30);
+        let (c, new) = credentials::ensure(conn, &t.stack_name, minutes).map_err(|e| {
+            Error::failed(format!(
+                "nothing was applied: the credentials of cluster `{}` could not be made: {e}",
+                t.cluster
+            ))
+        })?;
+        if new {
+            println!(
+                "made the CA and node credential of cluster {} (Barbican secrets coe-{}-*)",
+                t.cluster, t.stack_name
+            );
+        }
+        add_defaults(t, parameters(conn, &c), &[SECRET]);
+        step.request = Some(t.request.clone());
+    }
+    Ok(())
+}
+
+/// After apply: the node credential of every cluster just created goes
+/// from Keystone (master 0 has its CA key), so the secret its stack's events
+/// show opens nothing. False if one could not be deleted (said on stderr).
+pub fn retire_after(conn: &Connection, results: &[(Step, Outcome)]) -> bool {
+    if !kept(conn) {
+        return true;
+    }
+    let mut all = true;
+    for (step, outcome) in results {
+        if step.kind != StepKind::Create || !matches!(outcome, Outcome::Done { .. }) {
+            continue;
+        }
+        match credentials::retire(conn, &step.stack_name) {
+            Ok(true) => println!(
+                "{}: deleted the node credential (master 0 has the CA key; the secret in the stack's events opens nothing now)",
+                step.cluster
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                all = false;
+                eprintln!(
+                    "coe: error: {}: the node credential could not be deleted: {e}; it expires on its own at the create's timeout, or delete the application credential coe-{} now",
+                    step.cluster, step.stack_name
+                );
+            }
+        }
+    }
+    all
+}
+
+/// After destroy: removes the credentials of the stacks that are gone;
+/// false if some could not be deleted (said on standard error).
+pub fn delete_for(conn: &Connection, stacks: &[String]) -> bool {
+    if !kept(conn) {
+        return true;
+    }
+    let mut all = true;
+    for stack in stacks {
+        match credentials::delete(conn, stack) {
+            Ok(removed) if removed.is_empty() => {}
+            Ok(removed) => println!("deleted for {stack}: {}", removed.join(", ")),
+            Err(e) => {
+                all = false;
+                eprintln!(
+                    "coe: error: the credentials of stack {stack} were not all deleted: {e}; delete the Barbican secrets coe-{stack}-* and the application credential coe-{stack} by hand"
+                )
+            }
+        }
+    }
+    all
+}
