@@ -42,6 +42,11 @@ pub enum Command {
     Stats(StatsArgs),
     /// The cloud block: `coe cloud pull` reads it from the cloud's APIs
     Cloud(CloudArgs),
+    /// Write (or merge into) a kubeconfig for a cluster: its API, its CA and a
+    /// client certificate coe signs with the CA it keeps in Barbican
+    Kubeconfig(KubeconfigArgs),
+    /// A cluster's CA: show its certificate, or sign a certificate request
+    Ca(CaArgs),
     /// Run the language server (LSP) on stdin/stdout, for editors
     Lsp(LspArgs),
 }
@@ -301,6 +306,61 @@ pub struct CloudPullArgs {
     pub yes: bool,
     #[command(flatten)]
     pub cloud: CloudOpts,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct KubeconfigArgs {
+    /// The cluster (as `coe list` names it)
+    pub cluster: String,
+    /// The kubeconfig to write or merge into (default: the first file of
+    /// $KUBECONFIG, else ~/.kube/config)
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The user name in the client certificate (default: coe-<your Keystone user>)
+    #[arg(long)]
+    pub user: Option<String>,
+    /// The group in the client certificate (default: kubeadm:cluster-admins,
+    /// or system:masters before Kubernetes 1.29)
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Days the client certificate is valid
+    #[arg(long, default_value = "30")]
+    pub days: i64,
+    /// Keep the current context instead of switching to this cluster's
+    #[arg(long)]
+    pub no_switch: bool,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub command: CaCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CaCommand {
+    /// Print the cluster CA's certificate (PEM)
+    Show {
+        /// The cluster (as `coe list` names it)
+        cluster: String,
+        #[command(flatten)]
+        cloud: CloudOpts,
+    },
+    /// Sign a certificate signing request as a client certificate of the
+    /// cluster (its subject and key only) and print the certificate (PEM)
+    Sign {
+        /// The cluster (as `coe list` names it)
+        cluster: String,
+        /// The request, PEM (`-` reads standard input)
+        csr: PathBuf,
+        /// Days the certificate is valid
+        #[arg(long, default_value = "30")]
+        days: i64,
+        #[command(flatten)]
+        cloud: CloudOpts,
+    },
 }
 
 #[derive(clap::Args, Debug)]

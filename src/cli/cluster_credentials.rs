@@ -53,20 +53,16 @@ pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Err
     Ok(())
 }
 
-/// What the plan should say about the clusters it creates.
+/// What the plan should say when it creates clusters (lines short enough
+/// for any terminal: the plan above names the clusters).
 pub fn plan_note(conn: &Connection, creates: &[&str]) -> Option<String> {
     if creates.is_empty() {
         return None;
     }
-    let names = creates.join(", ");
     Some(if kept(conn) {
-        format!(
-            "Credentials: apply makes a CA for {names} (its key in Barbican, readable by you only) and a node credential that may read that key and nothing else, deleted once the create succeeds."
-        )
+        "Credentials: apply makes each new cluster's CA (its key in Barbican, yours\n  only) and a node credential that reads that key only, gone after the create.".into()
     } else {
-        format!(
-            "Credentials: this cloud's catalog has no key manager (Barbican), so kubeadm makes the CA of {names} on master 0 and it stays there: `coe kubeconfig` cannot sign for them."
-        )
+        "Credentials: no key manager (Barbican) here, so kubeadm makes each new\n  cluster's CA on master 0, and `coe kubeconfig` cannot sign for it.".into()
     })
 }
 
@@ -157,4 +153,55 @@ pub fn delete_for(conn: &Connection, stacks: &[String]) -> bool {
         }
     }
     all
+}
+
+/// The stack coe manages for `cluster`, and the credentials coe keeps for
+/// it; an error that says where the CA is otherwise.
+pub fn of_cluster(
+    heat: &crate::heat::Heat,
+    conn: &Connection,
+    cluster: &str,
+) -> Result<(crate::heat::StackSummary, Credentials), Error> {
+    let stacks = heat.list_stacks(&[crate::compile::MANAGED_TAG])?;
+    let named: Vec<&crate::heat::StackSummary> = stacks
+        .iter()
+        .filter(|s| s.tag("coe-cluster=") == Some(cluster))
+        .collect();
+    let stack = match named.as_slice() {
+        [one] => (*one).clone(),
+        [] => {
+            let names: Vec<&str> = stacks
+                .iter()
+                .filter_map(|s| s.tag("coe-cluster="))
+                .collect();
+            return Err(crate::cli::error::unknown_cluster(
+                cluster,
+                names,
+                "among the stacks coe manages (see `coe list`)",
+            ));
+        }
+        several => {
+            let configs: Vec<&str> = several
+                .iter()
+                .filter_map(|s| s.tag(crate::plan::CONFIG_TAG_PREFIX))
+                .collect();
+            return Err(Error::usage(format!(
+                "{} stacks are cluster `{cluster}` (configurations {}); this cannot tell which",
+                several.len(),
+                configs.join(", ")
+            )));
+        }
+    };
+    if !kept(conn) {
+        return Err(Error::failed(format!(
+            "this cloud's catalog has no key manager (Barbican), so coe keeps no CA: cluster `{cluster}`'s CA is on its master 0, and its admin kubeconfig is /etc/kubernetes/admin.conf there"
+        )));
+    }
+    match credentials::find(conn, &stack.stack_name).map_err(Error::failed)? {
+        Some(c) => Ok((stack, c)),
+        None => Err(Error::failed(format!(
+            "coe keeps no CA for cluster `{cluster}` (stack {}): it was created before coe kept CAs, or by another user (only the user who applied it may read its CA); its admin kubeconfig is /etc/kubernetes/admin.conf on master 0",
+            stack.stack_name
+        ))),
+    }
 }

@@ -36,6 +36,7 @@ pub struct Connection {
     pub project_id: Option<String>,
     /// The user the token is for, when Keystone said.
     pub user_id: Option<String>,
+    pub user_name: Option<String>,
     /// One line for humans: where and as whom. No secrets.
     pub describe: String,
     /// Every service of the token's catalog, by type, at the interface and
@@ -159,6 +160,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                 http,
                 project_id: None,
                 user_id: None,
+                user_name: None,
                 describe,
                 services: BTreeMap::new(),
             })
@@ -174,6 +176,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
             let (token, info) = login(&http, &auth_url, profile)?;
             let project_id = info.project.as_ref().and_then(|p| p.id.clone());
             let user_id = info.user.as_ref().and_then(|u| u.id.clone());
+            let user_name = info.user.as_ref().and_then(|u| u.name.clone());
             let who = who(&info, &profile.auth);
             let mut region = profile.region.clone();
             let (heat_url, place) = match &profile.heat_url {
@@ -223,6 +226,7 @@ pub fn connect(profile: &Profile) -> Result<Connection, ConnectError> {
                 http,
                 project_id,
                 user_id,
+                user_name,
                 describe,
                 services,
             })

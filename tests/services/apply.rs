@@ -688,6 +688,8 @@ fn a_label_change_is_planned_as_what_it_does() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     for want in [
         "api:      https://",
+        // noauth Heat: no Barbican, so no CA kept, and show says where it is
+        "access:   coe keeps no CA for this cluster: its admin kubeconfig is /etc/kubernetes/admin.conf",
         "masters/0/server",
         "workers/0/server",
         "kube_tag v1.30.1",

@@ -643,11 +643,35 @@ fn coe_plan_apply_destroy_through_keystone() {
     let svc = services();
     let dir = TempDir::new();
     let cluster = unique("ks");
-    let example = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/seed-fixed/cluster.coe"),
-    )
-    .unwrap()
-    .replace("cluster \"k8s-c1\"", &format!("cluster \"{cluster}\""));
+    // A Fedora CoreOS cluster behind Octavia: the kind whose API address
+    // the stubs fill in, for `coe kubeconfig`.
+    let example = format!(
+        r#"cloud "sandbox" {{
+  heat_template_version = wallaby
+  nova_microversion     = "2.88"
+  octavia               = true
+  image "fcos-38" {{ os_distro = "fedora-coreos" }}
+  flavor "m1.medium" {{ vcpus = 2  ram = 4GiB  disk = 40GiB }}
+  network "ext-net" {{ external = true }}
+  keypair "ops" {{}}
+}}
+
+template "k8s" {{
+  coe              = kubernetes
+  image            = "fcos-38"
+  keypair          = "ops"
+  external_network = "ext-net"
+  flavor           = "m1.medium"
+  network_driver   = calico
+}}
+
+cluster "{cluster}" {{
+  template     = template.k8s
+  master_count = 1
+  node_count   = 1
+}}
+"#
+    );
     dir.write("cluster.coe", &example);
     let stubs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/heat/stub-env.yaml");
     let stubs = stubs.display().to_string();
@@ -684,6 +708,10 @@ fn coe_plan_apply_destroy_through_keystone() {
     let stack = coe::check::stack_name(&cluster);
     if admin.services.contains_key("key-manager") {
         assert!(out.contains("made the CA and node credential"), "{out}");
+        assert!(
+            out.contains("Credentials: apply makes each new cluster's CA"),
+            "{out}"
+        );
         assert!(out.contains("deleted the node credential"), "{out}");
         assert!(
             coe::heat::keystore::find_app_credentials(
@@ -730,6 +758,84 @@ fn coe_plan_apply_destroy_through_keystone() {
         let profile = resolve(&CloudArgs::default(), &dir.env(&vars)).unwrap();
         let e = connect(&profile).unwrap_err();
         assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
+
+        // After apply: a kubeconfig, the CA, a signed request.
+        let kc = dir.path().join("kube/config");
+        let kc_arg = kc.display().to_string();
+        let (code, out, err) = coe(
+            &["kubeconfig", &cluster, "--kubeconfig", &kc_arg],
+            &svc.password,
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(err.contains("group kubeadm:cluster-admins"), "{err}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kc).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        let loaded = std::process::Command::new("bash")
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/kubeconfig-check"))
+            .arg(&kc)
+            .arg(&cluster)
+            .output()
+            .unwrap();
+        assert!(
+            loaded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        let seen: Value = serde_json::from_slice(&loaded.stdout).unwrap();
+        assert!(
+            seen["server"].as_str().unwrap().starts_with("https://"),
+            "{seen}"
+        );
+        assert_eq!(seen["ca"], creds.ca.cert_pem.as_str());
+        assert!(coe::ca::verifies(
+            seen["cert"].as_str().unwrap(),
+            &creds.ca.cert_pem
+        ));
+        let (code, shown, err) = coe(&["ca", "show", &cluster], &svc.password);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(shown, creds.ca.cert_pem);
+        let csr = dir.path().join("dev.csr");
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-subj",
+                "/O=devs/CN=dev",
+            ])
+            .arg("-keyout")
+            .arg(dir.path().join("dev.key"))
+            .arg("-out")
+            .arg(&csr)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let (code, cert, err) = coe(
+            &[
+                "ca",
+                "sign",
+                &cluster,
+                &csr.display().to_string(),
+                "--days",
+                "7",
+            ],
+            &svc.password,
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(coe::ca::verifies(&cert, &creds.ca.cert_pem), "{cert}");
+        let (code, out, err) = coe(&["show", &cluster], &svc.password);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains(&format!("access:   `coe kubeconfig {cluster}`")),
+            "{out}"
+        );
+        // Nothing coe printed holds a private key.
+        assert!(!shown.contains("PRIVATE KEY") && !cert.contains("PRIVATE KEY"));
     }
     let (code, out, err) = coe(
         &["plan", "--detailed-exitcode", "-e", &stubs],
@@ -764,7 +870,11 @@ fn stacks_as_the_project_sees_them(conn: &Connection, stack: &str) -> String {
         if let Some(t) = &conn.token {
             req = req.header("X-Auth-Token", t.expose());
         }
-        let resp = req.send().unwrap();
+        // Heat's single-threaded test server drops a connection now and then
+        // under the suite's load: a GET is safe to send again.
+        let resp = (0..5)
+            .find_map(|_| req.try_clone().unwrap().send().ok())
+            .expect("Heat answers");
         assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
         resp.json().unwrap()
     };

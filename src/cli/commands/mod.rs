@@ -2,12 +2,14 @@
 
 mod apply;
 mod build;
+mod ca;
 mod check;
 mod cloud;
 mod destroy;
 mod explain;
 mod fmt;
 mod import;
+mod kubeconfig;
 mod labels;
 mod list;
 mod lsp;
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> crate::cli::error::Outcome {
         Command::Show(a) => show::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Cloud(a) => cloud::run(a),
+        Command::Kubeconfig(a) => kubeconfig::run(a),
+        Command::Ca(a) => ca::run(a),
         Command::Lsp(a) => lsp::run(a),
     }
 }

@@ -95,6 +95,7 @@ fn describe(heat: &Heat, s: &StackSummary) -> Result<Value, HeatError> {
     }
     nodes.sort_by_key(|n| n["path"].as_str().unwrap_or("").to_string());
     add_addresses(heat, s, &outputs, &mut nodes);
+    let access = access(&tag(s, "coe-cluster="), &params);
     Ok(json!({
         "cluster": tag(s, "coe-cluster="),
         "stack_name": s.stack_name,
@@ -105,10 +106,30 @@ fn describe(heat: &Heat, s: &StackSummary) -> Result<Value, HeatError> {
         "created": s.creation_time,
         "updated": s.updated_time,
         "api_address": outputs.get("api_address"),
+        "access": access,
         "versions": versions,
         "outputs": outputs,
         "nodes": nodes,
     }))
+}
+
+/// How to get credentials for the cluster, from what its stack says: a CA
+/// coe keeps in Barbican (its key's URL is a parameter), or none.
+fn access(cluster: &str, params: &Map<String, Value>) -> String {
+    let kept = params
+        .get("ca_key_url")
+        .and_then(Value::as_str)
+        .is_some_and(|u| !u.is_empty());
+    if kept {
+        format!(
+            "`coe kubeconfig {cluster}` (a client certificate from the CA coe keeps in Barbican)"
+        )
+    } else if params.contains_key("kube_api_port") {
+        "coe keeps no CA for this cluster: its admin kubeconfig is /etc/kubernetes/admin.conf on master 0".into()
+    } else {
+        "coe gives no credentials for this kind of cluster yet (swarm's `coe env` is to come)"
+            .into()
+    }
 }
 
 /// Each node's addresses, from the `master_*`/`node_*` address outputs, in
@@ -174,6 +195,7 @@ fn human(d: &Value) -> String {
         s(&d["created"])
     );
     let _ = writeln!(out, "  api:      {}", s(&d["api_address"]));
+    let _ = writeln!(out, "  access:   {}", s(&d["access"]));
     if let Some(v) = d["versions"].as_object().filter(|v| !v.is_empty()) {
         let list: Vec<String> = v.iter().map(|(k, x)| format!("{k} {}", s(x))).collect();
         let _ = writeln!(
