@@ -47,6 +47,9 @@ pub enum Command {
     Kubeconfig(KubeconfigArgs),
     /// A cluster's CA: show its certificate, or sign a certificate request
     Ca(CaArgs),
+    /// For a swarm-mode cluster: write a Docker TLS client certificate and
+    /// print the DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH to use it
+    Env(EnvArgs),
     /// Run the language server (LSP) on stdin/stdout, for editors
     Lsp(LspArgs),
 }
@@ -329,6 +332,24 @@ pub struct KubeconfigArgs {
     /// Keep the current context instead of switching to this cluster's
     #[arg(long)]
     pub no_switch: bool,
+    #[command(flatten)]
+    pub cloud: CloudOpts,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EnvArgs {
+    /// The cluster (as `coe list` names it)
+    pub cluster: String,
+    /// Where to write ca.pem, cert.pem and key.pem (default:
+    /// ~/.docker/coe/<cluster>)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The common name in the client certificate (default: coe-<your Keystone user>)
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Days the client certificate is valid
+    #[arg(long, default_value = "30")]
+    pub days: i64,
     #[command(flatten)]
     pub cloud: CloudOpts,
 }

@@ -901,3 +901,95 @@ fn stacks_as_the_project_sees_them(conn: &Connection, stack: &str) -> String {
     assert!(!all.is_empty(), "no stack of {stack} found");
     all
 }
+
+/// A swarm-mode cluster through Keystone and Barbican: apply makes its CA,
+/// `coe env` writes a Docker TLS client certificate that verifies against
+/// it (files only the user may read) and prints the settings, `coe show`
+/// says how, and destroy removes the credentials.
+#[test]
+#[ignore = "needs the local Keystone, Heat and Barbican: scripts/test starts them"]
+fn coe_env_gives_a_swarm_cluster_docker_tls() {
+    let svc = services();
+    let dir = TempDir::new();
+    let cluster = unique("sw");
+    let example = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/swarm-mode/cluster.coe"),
+    )
+    .unwrap()
+    .replace("cluster \"swarm-1\"", &format!("cluster \"{cluster}\""))
+    .replace("master_count = 3", "master_count = 1")
+    .replace("node_count   = 2", "node_count   = 1");
+    dir.write("cluster.coe", &example);
+    let stubs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/heat/stub-env.yaml");
+    let stubs = stubs.display().to_string();
+    let coe = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coe"));
+        cmd.args(args)
+            .current_dir(dir.path())
+            .env("COE_POLL_INTERVAL", "0.2")
+            .env("CI", "1")
+            .env("HOME", dir.path().join("home"))
+            .env_remove("COE_HEAT_URL")
+            .env_remove("OS_CLOUD");
+        for (k, v) in &svc.openrc {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let admin = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
+    if !admin.services.contains_key("key-manager") {
+        panic!("no Barbican in the catalog; fix: scripts/setup-barbican");
+    }
+    let (code, out, err) = coe(&["apply", "--yes", "-e", &stubs]);
+    assert_eq!(code, 0, "{out}{err}");
+    let stack = coe::check::stack_name(&cluster);
+    let creds = coe::credentials::find(&admin, &stack)
+        .unwrap()
+        .expect("apply made the credentials");
+    let (code, out, err) = coe(&["env", &cluster]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("export DOCKER_HOST=tcp://"), "{out}");
+    assert!(out.contains("export DOCKER_TLS_VERIFY=1"), "{out}");
+    let certs = dir.path().join("home/.docker/coe").join(&cluster);
+    assert!(
+        out.contains(&format!("export DOCKER_CERT_PATH={}", certs.display())),
+        "{out}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&certs), 0o700);
+    assert_eq!(mode(&certs.join("key.pem")), 0o600);
+    assert_eq!(
+        std::fs::read_to_string(certs.join("ca.pem")).unwrap(),
+        creds.ca.cert_pem
+    );
+    let verdict = std::process::Command::new("openssl")
+        .args([
+            "verify",
+            "-purpose",
+            "sslclient",
+            "-CAfile",
+            "ca.pem",
+            "cert.pem",
+        ])
+        .current_dir(&certs)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&verdict.stdout).contains("cert.pem: OK"),
+        "{verdict:?}"
+    );
+    let (_, out, _) = coe(&["show", &cluster]);
+    assert!(out.contains(&format!("coe env {cluster}")), "{out}");
+    let (code, out, err) = coe(&["kubeconfig", &cluster]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("coe env"), "{err}");
+    let (code, out, err) = coe(&["destroy", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(coe::credentials::find(&admin, &stack).unwrap().is_none());
+}

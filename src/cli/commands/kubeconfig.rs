@@ -19,6 +19,12 @@ pub fn run(a: KubeconfigArgs) -> crate::cli::error::Outcome {
     let (heat, conn) = connect_full(&a.cloud)?;
     let (stack, creds) = of_cluster(&heat, &conn, &a.cluster)?;
     let shown = heat.show(&stack.path())?;
+    if shown["parameters"].get("kube_api_port").is_none() {
+        return Err(Error::usage(format!(
+            "cluster `{}` is not a Kubernetes cluster: `eval \"$(coe env {})\"` gives a swarm-mode cluster's Docker TLS settings",
+            a.cluster, a.cluster
+        )));
+    }
     let output = shown["outputs"]
         .as_array()
         .into_iter()

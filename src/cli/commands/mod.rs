@@ -6,6 +6,7 @@ mod ca;
 mod check;
 mod cloud;
 mod destroy;
+mod env;
 mod explain;
 mod fmt;
 mod import;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> crate::cli::error::Outcome {
         Command::Cloud(a) => cloud::run(a),
         Command::Kubeconfig(a) => kubeconfig::run(a),
         Command::Ca(a) => ca::run(a),
+        Command::Env(a) => env::run(a),
         Command::Lsp(a) => lsp::run(a),
     }
 }

@@ -120,15 +120,16 @@ fn access(cluster: &str, params: &Map<String, Value>) -> String {
         .get("ca_key_url")
         .and_then(Value::as_str)
         .is_some_and(|u| !u.is_empty());
-    if kept {
-        format!(
+    let kubernetes = params.contains_key("kube_api_port");
+    match (kept, kubernetes) {
+        (true, true) => format!(
             "`coe kubeconfig {cluster}` (a client certificate from the CA coe keeps in Barbican)"
-        )
-    } else if params.contains_key("kube_api_port") {
-        "coe keeps no CA for this cluster: its admin kubeconfig is /etc/kubernetes/admin.conf on master 0".into()
-    } else {
-        "coe gives no credentials for this kind of cluster yet (swarm's `coe env` is to come)"
-            .into()
+        ),
+        (true, false) => format!(
+            "`eval \"$(coe env {cluster})\"` (Docker TLS: a client certificate from the CA coe keeps in Barbican)"
+        ),
+        (false, true) => "coe keeps no CA for this cluster: its admin kubeconfig is /etc/kubernetes/admin.conf on master 0".into(),
+        (false, false) => "coe keeps no CA for this cluster: its Docker TLS client files are in /etc/coe/swarm-client on manager 0".into(),
     }
 }
 

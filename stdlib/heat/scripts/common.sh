@@ -260,3 +260,32 @@ coe_docker_setup() {
   systemctl restart docker.service
   retry 30 2 docker info >/dev/null
 }
+
+# coe_install_ca CERT KEY: the cluster CA coe keeps in Barbican (README,
+# "Cluster credentials"). The first node fetches its key with the node
+# credential, which may read that one secret and nothing else, and returns 0
+# having written CERT and KEY (0600); without COE_CA_KEY_URL (a cloud without
+# Barbican) it returns 1 and the caller makes its own CA.
+coe_install_ca() {
+  local cert=$1 key=$2 tmp token
+  [ -n "${COE_CA_KEY_URL:-}" ] || return 1
+  tmp=$(umask 077 && mktemp -d)
+  printf '{"auth":{"identity":{"methods":["application_credential"],"application_credential":{"id":"%s","secret":"%s"}}}}' \
+    "$(json_escape "$COE_NODE_CREDENTIAL_ID")" "$(json_escape "$COE_NODE_CREDENTIAL_SECRET")" >"$tmp/auth.json"
+  # Secrets go in files, never on a command line other users can read.
+  retry 5 10 curl -fsS --connect-timeout 20 -D "$tmp/headers" -o /dev/null \
+    -H 'Content-Type: application/json' --data @"$tmp/auth.json" "$COE_KEYSTONE_URL/auth/tokens" ||
+    die "Keystone at $COE_KEYSTONE_URL refused the node credential; the CA key cannot be fetched"
+  token=$(awk -F': ' 'tolower($1) == "x-subject-token" { print $2 }' "$tmp/headers" | tr -d '\r')
+  [ -n "$token" ] || die "Keystone at $COE_KEYSTONE_URL gave no token for the node credential"
+  printf 'X-Auth-Token: %s\n' "$token" >"$tmp/token"
+  mkdir -p "$(dirname "$cert")" "$(dirname "$key")"
+  printf '%s\n' "$COE_CA_CERT" >"$cert"
+  (umask 077 && retry 5 10 curl -fsS --connect-timeout 20 -H @"$tmp/token" \
+    -H 'Accept: application/octet-stream' -o "$key" "$COE_CA_KEY_URL") ||
+    die "Barbican refused the CA key at $COE_CA_KEY_URL"
+  rm -rf "$tmp"
+  [ "$(openssl x509 -noout -pubkey -in "$cert")" = "$(openssl pkey -pubout -in "$key")" ] ||
+    die "the key at $COE_CA_KEY_URL is not the CA certificate's; the node would make certificates no client trusts"
+  log "installed the cluster CA from Barbican"
+}

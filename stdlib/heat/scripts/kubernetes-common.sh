@@ -480,30 +480,8 @@ calico_manifest() {
   sed -i -e "/name: CALICO_IPV4POOL_IPIP/{n;s|value: \"[^\"]*\"|value: \"$ipip\"|;}" "$f"
 }
 
-# The cluster CA coe keeps in Barbican (README, "Cluster credentials"):
-# master 0 fetches its key with the node credential, which may read that one
-# secret and nothing else, so kubeadm signs with the CA coe signs with too.
-# Without COE_CA_KEY_URL (a cloud without Barbican) kubeadm makes its own.
+# The cluster CA coe keeps in Barbican, for kubeadm (see coe_install_ca).
 k8s_install_ca() {
-  [ -n "${COE_CA_KEY_URL:-}" ] || return 0
-  local tmp token
-  tmp=$(umask 077 && mktemp -d)
-  printf '{"auth":{"identity":{"methods":["application_credential"],"application_credential":{"id":"%s","secret":"%s"}}}}' \
-    "$(json_escape "$COE_NODE_CREDENTIAL_ID")" "$(json_escape "$COE_NODE_CREDENTIAL_SECRET")" >"$tmp/auth.json"
-  # Secrets go in files, never on a command line other users can read.
-  retry 5 10 curl -fsS --connect-timeout 20 -D "$tmp/headers" -o /dev/null \
-    -H 'Content-Type: application/json' --data @"$tmp/auth.json" "$COE_KEYSTONE_URL/auth/tokens" ||
-    die "Keystone at $COE_KEYSTONE_URL refused the node credential; the CA key cannot be fetched"
-  token=$(awk -F': ' 'tolower($1) == "x-subject-token" { print $2 }' "$tmp/headers" | tr -d '\r')
-  [ -n "$token" ] || die "Keystone at $COE_KEYSTONE_URL gave no token for the node credential"
-  printf 'X-Auth-Token: %s\n' "$token" >"$tmp/token"
-  mkdir -p "$K8S_PKI"
-  printf '%s\n' "$COE_CA_CERT" >"$K8S_PKI/ca.crt"
-  (umask 077 && retry 5 10 curl -fsS --connect-timeout 20 -H @"$tmp/token" \
-    -H 'Accept: application/octet-stream' -o "$K8S_PKI/ca.key" "$COE_CA_KEY_URL") ||
-    die "Barbican refused the CA key at $COE_CA_KEY_URL"
-  rm -rf "$tmp"
-  [ "$(openssl x509 -noout -pubkey -in "$K8S_PKI/ca.crt")" = "$(openssl pkey -pubout -in "$K8S_PKI/ca.key")" ] ||
-    die "the key at $COE_CA_KEY_URL is not the CA certificate's; kubeadm would make certificates no client trusts"
-  log "installed the cluster CA from Barbican"
+  coe_install_ca "$K8S_PKI/ca.crt" "$K8S_PKI/ca.key" ||
+    log "coe keeps no CA for this cluster (no Barbican): kubeadm makes it"
 }

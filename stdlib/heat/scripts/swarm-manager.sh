@@ -83,9 +83,12 @@ if [ "$COE_NODE_INDEX" -eq 0 ]; then
   manager_token=$(docker swarm join-token -q manager)
   report="worker=$worker_token manager=$manager_token"
   if ! is_true "$COE_TLS_DISABLED"; then
-    openssl genrsa -out "$TLS_DIR/ca-key.pem" 2048 2>/dev/null
-    openssl req -x509 -new -key "$TLS_DIR/ca-key.pem" -days 3650 -sha256 \
-      -subj "/CN=$COE_CLUSTER_NAME docker API CA" -out "$TLS_DIR/ca.pem"
+    # The CA coe keeps in Barbican (`coe env` signs with it), else our own.
+    if ! coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
+      openssl genrsa -out "$TLS_DIR/ca-key.pem" 2048 2>/dev/null
+      openssl req -x509 -new -key "$TLS_DIR/ca-key.pem" -days 3650 -sha256 \
+        -subj "/CN=$COE_CLUSTER_NAME docker API CA" -out "$TLS_DIR/ca.pem"
+    fi
     mkdir -p "$CLIENT_DIR"
     sign "$CLIENT_DIR" client "$COE_CLUSTER_NAME client" clientAuth
     cp "$TLS_DIR/ca.pem" "$CLIENT_DIR/ca.pem"
