@@ -124,6 +124,58 @@ pub fn ensure(
     let ca_key_ref = store(&key_name, ca.key_pem())?;
     store(&cert_name, &Secret::new(ca.cert_pem.clone()))?;
     // The node credential can do one thing: read the CA key.
+    let (id, secret) = node_credential(conn, stack, &ca_key_ref, valid_minutes)?;
+    let record = json!({"id": id, "secret": secret.expose()}).to_string();
+    store(&cred_name, &Secret::new(record))?;
+    Ok((
+        Credentials {
+            ca,
+            ca_key_ref,
+            app_credential_id: id,
+            app_credential_secret: secret,
+        },
+        true,
+    ))
+}
+
+/// A new node credential for a cluster whose CA is kept but whose node
+/// credential was retired (its stack was deleted outside coe and is created
+/// again, so master 0 must fetch the key once more); the record is replaced.
+pub fn renew(conn: &Connection, stack: &str, valid_minutes: u64) -> Result<Credentials, String> {
+    let found = find(conn, stack)?
+        .ok_or_else(|| format!("coe keeps no CA for stack {stack} to renew a credential for"))?;
+    retire(conn, stack)?;
+    let [_, _, cred_name] = names(stack);
+    let (id, secret) = node_credential(conn, stack, &found.ca_key_ref, valid_minutes)?;
+    for old in find_secrets(conn, &cred_name)? {
+        delete_secret(conn, &old)?;
+    }
+    let record = json!({"id": id, "secret": secret.expose()}).to_string();
+    let secret_ref = store_secret(conn, &cred_name, &Secret::new(record))?;
+    if let Err(e) = restrict_secret(conn, &secret_ref) {
+        let _ = delete_secret(conn, &secret_ref);
+        return Err(e);
+    }
+    Ok(Credentials {
+        app_credential_id: id,
+        app_credential_secret: secret,
+        ..found
+    })
+}
+
+/// Whether the cluster's node credential still logs in (it is in Keystone).
+pub fn node_credential_alive(conn: &Connection, stack: &str) -> Result<bool, String> {
+    Ok(!find_app_credentials(conn, &app_credential_name(stack))?.is_empty())
+}
+
+/// Makes the node credential: it may read the CA key at `ca_key_ref` and
+/// nothing else, until `valid_minutes` from now.
+fn node_credential(
+    conn: &Connection,
+    stack: &str,
+    ca_key_ref: &str,
+    valid_minutes: u64,
+) -> Result<(String, Secret), String> {
     let id_of_key = ca_key_ref.rsplit('/').next().unwrap_or_default();
     let payload = format!("/v1/secrets/{id_of_key}/payload");
     let rule = AccessRule {
@@ -141,17 +193,7 @@ pub fn ensure(
         &[rule],
         Some(&expires),
     )?;
-    let record = json!({"id": id, "secret": secret.expose()}).to_string();
-    store(&cred_name, &Secret::new(record))?;
-    Ok((
-        Credentials {
-            ca,
-            ca_key_ref,
-            app_credential_id: id,
-            app_credential_secret: secret,
-        },
-        true,
-    ))
+    Ok((id, secret))
 }
 
 /// Deletes the node credential from Keystone, so the secret the stack's

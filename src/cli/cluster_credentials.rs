@@ -80,11 +80,28 @@ pub fn make_for_creates(
         let Some(t) = targets.iter_mut().find(|t| t.stack_name == step.stack_name) else {
             continue;
         };
-        if t.hidden.contains(SECRET) {
-            continue; // found at plan time: already in the request
-        }
         // Good for the create and a margin; apply retires it sooner.
         let minutes = t.timeout_mins.saturating_add(30);
+        if t.hidden.contains(SECRET) {
+            // Found at plan time: the cluster's stack was deleted outside coe
+            // and is made again. Master 0 fetches the key once more, so its
+            // node credential must log in: a retired one is renewed.
+            if !credentials::node_credential_alive(conn, &t.stack_name).map_err(Error::failed)? {
+                let c = credentials::renew(conn, &t.stack_name, minutes).map_err(|e| {
+                    Error::failed(format!(
+                        "nothing was applied: the node credential of cluster `{}` could not be renewed: {e}",
+                        t.cluster
+                    ))
+                })?;
+                println!(
+                    "renewed the node credential of cluster {} (its CA is kept; its stack is made again)",
+                    t.cluster
+                );
+                add_defaults(t, parameters(conn, &c), &[SECRET]);
+                step.request = Some(t.request.clone());
+            }
+            continue;
+        }
         let (c, new) = credentials::ensure(conn, &t.stack_name, minutes).map_err(|e| {
             Error::failed(format!(
                 "nothing was applied: the credentials of cluster `{}` could not be made: {e}",

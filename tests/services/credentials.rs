@@ -163,6 +163,34 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     let after = find(&conn, &stack).unwrap().expect("found after retiring");
     assert_eq!(after.app_credential_id, made.app_credential_id);
     assert!(!retire(&conn, &stack).unwrap());
+    // A stack made again needs a live one: renewed, it logs in, and the
+    // record follows.
+    assert!(!coe::credentials::node_credential_alive(&conn, &stack).unwrap());
+    let renewed = coe::credentials::renew(&conn, &stack, 60).unwrap();
+    assert_ne!(renewed.app_credential_id, made.app_credential_id);
+    assert_eq!(renewed.ca.cert_pem, made.ca.cert_pem);
+    assert!(coe::credentials::node_credential_alive(&conn, &stack).unwrap());
+    let vars = [
+        ("OS_AUTH_URL", auth_url.as_str()),
+        ("OS_AUTH_TYPE", "v3applicationcredential"),
+        (
+            "OS_APPLICATION_CREDENTIAL_ID",
+            renewed.app_credential_id.as_str(),
+        ),
+        (
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            renewed.app_credential_secret.expose(),
+        ),
+        ("OS_REGION_NAME", "RegionOne"),
+    ];
+    let node = login(&CloudArgs::default(), &dir.env(&vars));
+    assert_eq!(
+        fetch_secret(&node, &made.ca_key_ref).unwrap().expose(),
+        made.ca.key_pem().expose()
+    );
+    let again = find(&conn, &stack).unwrap().unwrap();
+    assert_eq!(again.app_credential_id, renewed.app_credential_id);
+    assert!(retire(&conn, &stack).unwrap());
     // A missing piece is reported, not silently remade.
     let cert_ref = find_secrets(&conn, &format!("coe-{stack}-ca-cert")).unwrap();
     delete_secret(&conn, &cert_ref[0]).unwrap();
