@@ -196,6 +196,17 @@ fn node_credential(
     Ok((id, secret))
 }
 
+/// Other users who keep a CA for this stack name (a colleague applied the
+/// cluster, or someone planted one): their Keystone user IDs.
+pub fn kept_by_others(conn: &Connection, stack: &str) -> Result<Vec<String>, String> {
+    let [key_name, _, _] = names(stack);
+    let me = conn.user_id.clone().unwrap_or_default();
+    Ok(crate::heat::keystore::secret_creators(conn, &key_name)?
+        .into_iter()
+        .filter(|c| *c != me)
+        .collect())
+}
+
 /// Deletes the node credential from Keystone, so the secret the stack's
 /// events show opens nothing; its record stays. Returns whether there was one.
 pub fn retire(conn: &Connection, stack: &str) -> Result<bool, String> {

@@ -46,8 +46,22 @@ pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Err
         return Ok(());
     }
     for t in targets {
-        if let Some(c) = credentials::find(conn, &t.stack_name).map_err(Error::failed)? {
-            add_defaults(t, parameters(conn, &c), &[SECRET]);
+        match credentials::find(conn, &t.stack_name).map_err(Error::failed)? {
+            Some(c) => add_defaults(t, parameters(conn, &c), &[SECRET]),
+            None => {
+                // Only the user who keeps a CA may read it: anyone else's plan
+                // would take the cluster's credentials out of its stack.
+                let others =
+                    credentials::kept_by_others(conn, &t.stack_name).map_err(Error::failed)?;
+                if !others.is_empty() {
+                    return Err(Error::failed(format!(
+                        "the CA of cluster `{}` is kept in Barbican by another user ({}), and only they may read it: plan and apply it as that user (or delete their secrets coe-{}-* if they are not theirs to keep)",
+                        t.cluster,
+                        others.join(", "),
+                        t.stack_name
+                    )));
+                }
+            }
         }
     }
     Ok(())

@@ -172,6 +172,29 @@ pub fn find_secrets(conn: &Connection, name: &str) -> Result<Vec<String>, String
         .collect()
 }
 
+/// Who made the secrets named `name` that this login may list (users' IDs),
+/// the caller included.
+pub fn secret_creators(conn: &Connection, name: &str) -> Result<Vec<String>, String> {
+    let base = service(conn, "key-manager", "Barbican")?;
+    let mut url = reqwest::Url::parse(&format!("{base}/v1/secrets"))
+        .map_err(|e| format!("the catalog's Barbican URL {base} is not a URL ({e})"))?;
+    url.query_pairs_mut()
+        .append_pair("name", name)
+        .append_pair("limit", "100");
+    let answer = Call { conn }.expect(Method::GET, url.as_str(), None, &[200])?;
+    let mut creators: Vec<String> = answer
+        .get("secrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("creator_id").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    creators.sort();
+    creators.dedup();
+    Ok(creators)
+}
+
 pub fn delete_secret(conn: &Connection, secret_ref: &str) -> Result<(), String> {
     Call { conn }.expect(Method::DELETE, secret_ref, None, &[204, 404])?;
     Ok(())

@@ -279,11 +279,22 @@ fn another_project_member_cannot_plant_a_clusters_ca() {
         &coe::heat::Secret::new(planted.cert_pem.clone()),
     )
     .unwrap();
-    // The owner's coe sees none of it, and makes the cluster's own CA.
+    // The owner's coe takes none of it (a plan names Mallory instead of
+    // planning with her CA), and makes the cluster's own CA.
     assert!(find(&conn, &stack).unwrap().is_none());
+    assert_eq!(
+        coe::credentials::kept_by_others(&conn, &stack).unwrap(),
+        vec![user_id.clone()]
+    );
     let (made, new) = ensure(&conn, &stack, 60).unwrap();
     assert!(new);
     assert_ne!(made.ca.cert_pem, planted.cert_pem);
+    // Mallory's coe sees that the owner keeps a CA for it, and refuses to
+    // plan rather than take the credentials out of the stack.
+    assert_eq!(
+        coe::credentials::kept_by_others(&mallory, &stack).unwrap(),
+        vec![conn.user_id.clone().unwrap()]
+    );
     // And Mallory cannot read the real key.
     let e = fetch_secret(&mallory, &made.ca_key_ref).unwrap_err();
     assert!(e.contains("only the user who applied the cluster"), "{e}");
