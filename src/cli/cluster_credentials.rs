@@ -236,3 +236,73 @@ pub fn of_cluster(
         ))),
     }
 }
+
+/// What `coe kubeconfig` and `coe env` need of a cluster.
+pub struct Signing {
+    pub creds: Credentials,
+    /// The stack's parameters, as Heat shows them.
+    pub params: Value,
+    /// Its API address: `https://...` (Kubernetes) or `tcp://...` (swarm-mode).
+    pub api: String,
+    /// The name to sign for: `user`, or coe-<Keystone user>.
+    pub user: String,
+}
+
+/// The cluster's credentials and API address, for a family: Kubernetes
+/// (`kubeconfig`) or swarm-mode (`env`); the other family is a usage error
+/// that names the right command.
+pub fn for_signing(
+    cloud: &crate::cli::args::CloudOpts,
+    cluster: &str,
+    kubernetes: bool,
+    user: Option<&str>,
+) -> Result<Signing, Error> {
+    let (heat, conn) = crate::cli::remote::connect_full(cloud)?;
+    let (stack, creds) = of_cluster(&heat, &conn, cluster)?;
+    let shown = heat.show(&stack.path())?;
+    let is_kubernetes = shown["parameters"].get("kube_api_port").is_some();
+    if is_kubernetes != kubernetes {
+        return Err(Error::usage(if is_kubernetes {
+            format!(
+                "cluster `{cluster}` is a Kubernetes cluster: `coe kubeconfig {cluster}` gives its credentials"
+            )
+        } else {
+            format!(
+                "cluster `{cluster}` is not a Kubernetes cluster: `eval \"$(coe env {cluster})\"` gives a swarm-mode cluster's Docker TLS settings"
+            )
+        }));
+    }
+    let output = shown["outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["output_key"] == "api_address")
+        .map(|o| o["output_value"].clone())
+        .unwrap_or_default();
+    let scheme = if kubernetes { "https://" } else { "tcp://" };
+    let api = match output.as_str() {
+        Some(a) if a.starts_with(scheme) => a.to_string(),
+        _ => {
+            return Err(Error::failed(format!(
+                "cluster `{cluster}` has no {scheme} API address (stack {} is {}, its api_address output is {output}); `coe show {cluster}` says more",
+                stack.stack_name, stack.stack_status
+            )));
+        }
+    };
+    let user = match user {
+        Some(u) => u.to_string(),
+        None => format!(
+            "coe-{}",
+            conn.user_name
+                .as_deref()
+                .or(conn.user_id.as_deref())
+                .unwrap_or("user")
+        ),
+    };
+    Ok(Signing {
+        creds,
+        params: shown["parameters"].clone(),
+        api,
+        user,
+    })
+}

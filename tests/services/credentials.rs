@@ -4,7 +4,7 @@
 //! signs verifies with openssl, only its owner may read it, and an
 //! application credential logs in until it is deleted.
 
-use crate::keystone::{TempDir, login, openrc, services, unique};
+use crate::keystone::{TempDir, app_credential_env, login, openrc, services, unique};
 use coe::ca::{Ca, verifies};
 use coe::heat::auth::ConnectErrorKind;
 use coe::heat::clouds::{CloudArgs, resolve};
@@ -76,19 +76,7 @@ fn an_application_credential_logs_in_until_it_is_deleted() {
         vec![cred.id.clone()]
     );
     assert!(!format!("{cred:?}").contains(cred.secret.expose()));
-    let auth_url = svc
-        .openrc
-        .iter()
-        .find(|(k, _)| k == "OS_AUTH_URL")
-        .map(|(_, v)| v.clone())
-        .unwrap();
-    let vars = [
-        ("OS_AUTH_URL", auth_url.as_str()),
-        ("OS_AUTH_TYPE", "v3applicationcredential"),
-        ("OS_APPLICATION_CREDENTIAL_ID", cred.id.as_str()),
-        ("OS_APPLICATION_CREDENTIAL_SECRET", cred.secret.expose()),
-        ("OS_REGION_NAME", "RegionOne"),
-    ];
+    let vars = app_credential_env(&svc, &cred.id, cred.secret.expose());
     let as_cluster = login(&CloudArgs::default(), &dir.env(&vars));
     assert_eq!(as_cluster.project_id, conn.project_id);
     delete_app_credential(&conn, &cred.id).unwrap();
@@ -125,25 +113,11 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
         .unwrap();
     assert!(verifies(&client.cert_pem, &made.ca.cert_pem));
     // The masters' credential reads the CA key and nothing else.
-    let auth_url = svc
-        .openrc
-        .iter()
-        .find(|(k, _)| k == "OS_AUTH_URL")
-        .map(|(_, v)| v.clone())
-        .unwrap();
-    let vars = [
-        ("OS_AUTH_URL", auth_url.as_str()),
-        ("OS_AUTH_TYPE", "v3applicationcredential"),
-        (
-            "OS_APPLICATION_CREDENTIAL_ID",
-            made.app_credential_id.as_str(),
-        ),
-        (
-            "OS_APPLICATION_CREDENTIAL_SECRET",
-            made.app_credential_secret.expose(),
-        ),
-        ("OS_REGION_NAME", "RegionOne"),
-    ];
+    let vars = app_credential_env(
+        &svc,
+        &made.app_credential_id,
+        made.app_credential_secret.expose(),
+    );
     let node = login(&CloudArgs::default(), &dir.env(&vars));
     let key = fetch_secret(&node, &made.ca_key_ref).unwrap();
     assert_eq!(key.expose(), made.ca.key_pem().expose());
@@ -170,19 +144,11 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     assert_ne!(renewed.app_credential_id, made.app_credential_id);
     assert_eq!(renewed.ca.cert_pem, made.ca.cert_pem);
     assert!(coe::credentials::node_credential_alive(&conn, &stack).unwrap());
-    let vars = [
-        ("OS_AUTH_URL", auth_url.as_str()),
-        ("OS_AUTH_TYPE", "v3applicationcredential"),
-        (
-            "OS_APPLICATION_CREDENTIAL_ID",
-            renewed.app_credential_id.as_str(),
-        ),
-        (
-            "OS_APPLICATION_CREDENTIAL_SECRET",
-            renewed.app_credential_secret.expose(),
-        ),
-        ("OS_REGION_NAME", "RegionOne"),
-    ];
+    let vars = app_credential_env(
+        &svc,
+        &renewed.app_credential_id,
+        renewed.app_credential_secret.expose(),
+    );
     let node = login(&CloudArgs::default(), &dir.env(&vars));
     assert_eq!(
         fetch_secret(&node, &made.ca_key_ref).unwrap().expose(),

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 pub struct Services {
     /// `OS_*` variables for admin (password login, project admin, RegionOne).
     pub openrc: Vec<(String, String)>,
-    auth_url: String,
+    pub auth_url: String,
     password: String,
     heat_url: String,
     project_id: String,
@@ -130,6 +130,21 @@ pub fn unique(prefix: &str) -> String {
         .unwrap()
         .subsec_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// The `OS_*` settings of a login with an application credential.
+pub fn app_credential_env<'a>(
+    svc: &'a Services,
+    id: &'a str,
+    secret: &'a str,
+) -> [(&'a str, &'a str); 5] {
+    [
+        ("OS_AUTH_URL", svc.auth_url.as_str()),
+        ("OS_AUTH_TYPE", "v3applicationcredential"),
+        ("OS_APPLICATION_CREDENTIAL_ID", id),
+        ("OS_APPLICATION_CREDENTIAL_SECRET", secret),
+        ("OS_REGION_NAME", "RegionOne"),
+    ]
 }
 
 pub fn openrc(svc: &Services) -> Vec<(&str, &str)> {
@@ -742,19 +757,11 @@ cluster "{cluster}" {{
         assert!(everything.contains(creds.ca.cert_pem.lines().nth(1).unwrap()));
         // The node credential's secret is in master 0's user data, which
         // Heat's events show the project; retired, it opens nothing.
-        let auth_url = svc.auth_url.clone();
-        let vars = [
-            ("OS_AUTH_URL", auth_url.as_str()),
-            ("OS_AUTH_TYPE", "v3applicationcredential"),
-            (
-                "OS_APPLICATION_CREDENTIAL_ID",
-                creds.app_credential_id.as_str(),
-            ),
-            (
-                "OS_APPLICATION_CREDENTIAL_SECRET",
-                creds.app_credential_secret.expose(),
-            ),
-        ];
+        let vars = app_credential_env(
+            &svc,
+            &creds.app_credential_id,
+            creds.app_credential_secret.expose(),
+        );
         let profile = resolve(&CloudArgs::default(), &dir.env(&vars)).unwrap();
         let e = connect(&profile).unwrap_err();
         assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");

@@ -3,55 +3,24 @@
 //! credentials"); the files go in a directory only the user may read.
 
 use crate::cli::args::EnvArgs;
-use crate::cli::cluster_credentials::of_cluster;
-use crate::cli::error::Error;
+use crate::cli::cluster_credentials::{Signing, for_signing};
 use crate::cli::exit;
-use crate::cli::remote::connect_full;
 use crate::heat::Secret;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 pub fn run(a: EnvArgs) -> crate::cli::error::Outcome {
-    let (heat, conn) = connect_full(&a.cloud)?;
-    let (stack, creds) = of_cluster(&heat, &conn, &a.cluster)?;
-    let shown = heat.show(&stack.path())?;
-    if shown["parameters"].get("kube_api_port").is_some() {
-        return Err(Error::usage(format!(
-            "cluster `{}` is a Kubernetes cluster: `coe kubeconfig {}` gives its credentials",
-            a.cluster, a.cluster
-        )));
-    }
-    let output = shown["outputs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|o| o["output_key"] == "api_address")
-        .map(|o| o["output_value"].clone())
-        .unwrap_or_default();
-    let host = match output.as_str() {
-        Some(h) if h.starts_with("tcp://") => h.to_string(),
-        _ => {
-            return Err(Error::failed(format!(
-                "cluster `{}` has no Docker API address (stack {} is {}, its api_address output is {output})",
-                a.cluster, stack.stack_name, stack.stack_status
-            )));
-        }
-    };
+    let Signing {
+        creds,
+        api: host,
+        user,
+        ..
+    } = for_signing(&a.cloud, &a.cluster, false, a.user.as_deref())?;
     let dir = match &a.dir {
         Some(d) => d.clone(),
         None => std::env::home_dir()
             .map(|h| h.join(".docker").join("coe").join(&a.cluster))
             .ok_or("no home directory: pass --dir DIR")?,
-    };
-    let user = match &a.user {
-        Some(u) => u.clone(),
-        None => format!(
-            "coe-{}",
-            conn.user_name
-                .as_deref()
-                .or(conn.user_id.as_deref())
-                .unwrap_or("user")
-        ),
     };
     let issued = creds
         .ca

@@ -4,10 +4,8 @@
 
 use crate::ca::kubeconfig::{Entry, merge};
 use crate::cli::args::KubeconfigArgs;
-use crate::cli::cluster_credentials::of_cluster;
-use crate::cli::error::Error;
+use crate::cli::cluster_credentials::{Signing, for_signing};
 use crate::cli::exit;
-use crate::cli::remote::connect_full;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -16,48 +14,19 @@ pub fn run(a: KubeconfigArgs) -> crate::cli::error::Outcome {
         Some(p) => p.clone(),
         None => default_path()?,
     };
-    let (heat, conn) = connect_full(&a.cloud)?;
-    let (stack, creds) = of_cluster(&heat, &conn, &a.cluster)?;
-    let shown = heat.show(&stack.path())?;
-    if shown["parameters"].get("kube_api_port").is_none() {
-        return Err(Error::usage(format!(
-            "cluster `{}` is not a Kubernetes cluster: `eval \"$(coe env {})\"` gives a swarm-mode cluster's Docker TLS settings",
-            a.cluster, a.cluster
-        )));
-    }
-    let output = shown["outputs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|o| o["output_key"] == "api_address")
-        .map(|o| o["output_value"].clone())
-        .unwrap_or_default();
-    let server = match output.as_str() {
-        Some(s) if s.starts_with("https://") => s.to_string(),
-        _ => {
-            return Err(Error::failed(format!(
-                "cluster `{}` has no HTTPS API address (stack {} is {}, its api_address output is {output}); `coe show {}` says more",
-                a.cluster, stack.stack_name, stack.stack_status, a.cluster
-            )));
-        }
-    };
-    let labels = shown["parameters"]["labels"]
+    let Signing {
+        creds,
+        params,
+        api: server,
+        user,
+    } = for_signing(&a.cloud, &a.cluster, true, a.user.as_deref())?;
+    let labels = params["labels"]
         .as_str()
         .and_then(crate::plan::labels_map)
         .unwrap_or_default();
     let group = match &a.group {
         Some(g) => g.clone(),
         None => admin_group(labels.get("kube_tag").and_then(|v| v.as_str())).to_string(),
-    };
-    let user = match &a.user {
-        Some(u) => u.clone(),
-        None => format!(
-            "coe-{}",
-            conn.user_name
-                .as_deref()
-                .or(conn.user_id.as_deref())
-                .unwrap_or("user")
-        ),
     };
     let issued = creds
         .ca
