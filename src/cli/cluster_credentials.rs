@@ -68,16 +68,28 @@ pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Err
 }
 
 /// What the plan should say when it creates clusters (lines short enough
-/// for any terminal: the plan above names the clusters).
-pub fn plan_note(conn: &Connection, creates: &[&str]) -> Option<String> {
+/// for any terminal: the plan above names the clusters). A cluster whose
+/// credentials were found (its stack is made again) keeps its CA.
+pub fn plan_note(conn: &Connection, creates: &[&str], targets: &[Target]) -> Option<String> {
     if creates.is_empty() {
         return None;
     }
-    Some(if kept(conn) {
-        "Credentials: apply makes each new cluster's CA (its key in Barbican, yours\n  only) and a node credential that reads that key only, gone after the create.".into()
-    } else {
-        "Credentials: no key manager (Barbican) here, so kubeadm makes each new\n  cluster's CA on master 0, and `coe kubeconfig` cannot sign for it.".into()
-    })
+    if !kept(conn) {
+        return Some("Credentials: no key manager (Barbican) here, so kubeadm makes each new\n  cluster's CA on master 0, and `coe kubeconfig` cannot sign for it.".into());
+    }
+    let found = |name: &&str| {
+        targets
+            .iter()
+            .any(|t| t.cluster == *name && t.hidden.contains(SECRET))
+    };
+    let mut lines = Vec::new();
+    if creates.iter().any(|c| !found(c)) {
+        lines.push("Credentials: apply makes each new cluster's CA (its key in Barbican, yours\n  only) and a node credential that reads that key only, gone after the create.");
+    }
+    if creates.iter().any(found) {
+        lines.push("Credentials: a cluster made again keeps the CA coe keeps for it; apply\n  renews its node credential if the old one is gone.");
+    }
+    Some(lines.join("\n"))
 }
 
 /// At apply time, after the confirmation and before anything is sent: the

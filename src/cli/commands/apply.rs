@@ -75,7 +75,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
     cluster_credentials::attach_found(&conn, &mut p.targets)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
-    if let Some(note) = cluster_credentials::plan_note(&conn, &plan.creates()) {
+    if let Some(note) = cluster_credentials::plan_note(&conn, &plan.creates(), &p.targets) {
         println!("{note}");
     }
     if plan.blocked().count() > 0 {
