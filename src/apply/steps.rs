@@ -29,6 +29,9 @@ pub struct Step {
     pub timeout_mins: u64,
     /// Groups the update rolls through in batches, for the progress.
     pub batches: Vec<Batches>,
+    /// Whether the change may start masters, which fetch the cluster's
+    /// secrets with its node credential (a create always does).
+    pub builds_masters: bool,
 }
 
 impl Step {
@@ -43,6 +46,7 @@ impl Step {
             remote,
             timeout_mins: 60,
             batches: Vec::new(),
+            builds_masters: false,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! given by the caller. Private keys are `Secret`s, which never print.
 
 pub mod kubeconfig;
+pub mod shared;
 
 use crate::heat::Secret;
 use rcgen::{
@@ -36,9 +37,14 @@ pub struct Issued {
 impl Ca {
     /// A new self-signed CA for `cluster` (ECDSA P-256).
     pub fn generate(cluster: &str, now: SystemTime) -> Result<Ca, String> {
+        Ca::generate_named(&format!("coe cluster {cluster} CA"), now)
+    }
+
+    /// A new self-signed CA whose common name is `common_name`.
+    pub fn generate_named(common_name: &str, now: SystemTime) -> Result<Ca, String> {
         let key = KeyPair::generate().map_err(err("make the CA's key"))?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = name(&format!("coe cluster {cluster} CA"), &[]);
+        params.distinguished_name = name(common_name, &[]);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -146,6 +152,13 @@ impl Ca {
     fn signing_key(&self) -> Result<KeyPair, String> {
         KeyPair::from_pem(self.key_pem.expose()).map_err(err("read the CA's key"))
     }
+}
+
+/// A new key pair (ECDSA P-256): the private key (PKCS #8) and the public
+/// key, both PEM.
+pub fn key_pair() -> Result<(Secret, String), String> {
+    let key = KeyPair::generate().map_err(err("make a key pair"))?;
+    Ok((Secret::new(key.serialize_pem()), key.public_key_pem()))
 }
 
 fn name(common: &str, groups: &[&str]) -> DistinguishedName {

@@ -1,18 +1,21 @@
 //! Cluster credentials at plan, apply and destroy time (README, "Cluster
 //! credentials"): plan puts the credentials a cluster has into its request
-//! and makes nothing; apply makes them for the clusters it creates, after
-//! the confirmation and before any stack is sent; destroy deletes them once
-//! the stack is gone.
+//! and makes nothing; apply makes them for the clusters it creates, and
+//! opens the node credential for every change that builds masters, after
+//! the confirmation and before any stack is sent, and retires it once the
+//! change is over; destroy deletes them once the stack is gone.
 
 use crate::apply::{Outcome, Step, StepKind};
 use crate::cli::error::Error;
 use crate::credentials::{self, Credentials};
 use crate::heat::auth::Connection;
-use crate::plan::{Target, add_defaults};
+use crate::plan::{Action, Plan, Target, add_defaults, takes_parameter};
 use serde_json::{Map, Value, json};
 
 /// The hidden one among the parameters below.
 const SECRET: &str = "node_credential_secret";
+/// The parameter of templates whose masters share more than the CA.
+const SHARED: &str = "control_plane_url";
 
 /// Whether this cloud keeps cluster credentials: a Keystone login whose
 /// catalog has Barbican.
@@ -21,21 +24,27 @@ pub fn kept(conn: &Connection) -> bool {
 }
 
 /// What a cluster's stack gets from its credentials (stdlib/heat/README.md).
-fn parameters(conn: &Connection, c: &Credentials) -> Map<String, Value> {
+fn parameters(conn: &Connection, t: &Target, c: &Credentials) -> Map<String, Value> {
     let keystone = conn
         .services
         .get("identity")
         .map(|u| format!("{}/v3", u.trim_end_matches('/').trim_end_matches("/v3")))
         .unwrap_or_default();
+    let payload = |r: &str| format!("{r}/payload");
     let mut m = Map::new();
     m.insert("ca_cert".into(), json!(c.ca.cert_pem));
-    m.insert(
-        "ca_key_url".into(),
-        json!(format!("{}/payload", c.ca_key_ref)),
-    );
+    m.insert("ca_key_url".into(), json!(payload(&c.ca_key_ref)));
+    if takes_parameter(t, SHARED) {
+        let url = c.shared_ref.as_deref().map(payload).unwrap_or_default();
+        m.insert(SHARED.into(), json!(url));
+    }
     m.insert("keystone_url".into(), json!(keystone));
-    m.insert("node_credential_id".into(), json!(c.app_credential_id));
-    m.insert(SECRET.into(), json!(c.app_credential_secret.expose()));
+    m.insert(
+        "node_credential_name".into(),
+        json!(credentials::app_credential_name(&t.stack_name)),
+    );
+    m.insert("node_credential_user".into(), json!(c.node_user));
+    m.insert(SECRET.into(), json!(c.node_secret.expose()));
     m
 }
 
@@ -47,7 +56,10 @@ pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Err
     }
     for t in targets {
         match credentials::find(conn, &t.stack_name).map_err(Error::failed)? {
-            Some(c) => add_defaults(t, parameters(conn, &c), &[SECRET]),
+            Some(c) => {
+                let values = parameters(conn, t, &c);
+                add_defaults(t, values, &[SECRET])
+            }
             None => {
                 // Only the user who keeps a CA may read it: anyone else's plan
                 // would take the cluster's credentials out of its stack.
@@ -67,34 +79,54 @@ pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Err
     Ok(())
 }
 
-/// What the plan should say when it creates clusters (lines short enough
-/// for any terminal: the plan above names the clusters). A cluster whose
-/// credentials were found (its stack is made again) keeps its CA.
-pub fn plan_note(conn: &Connection, creates: &[&str], targets: &[Target]) -> Option<String> {
-    if creates.is_empty() {
+/// Whether coe keeps credentials for the target (found at plan time).
+fn found(t: &Target) -> bool {
+    t.hidden.contains(SECRET)
+}
+
+/// What the plan should say about credentials (lines short enough for any
+/// terminal: the plan above names the clusters): what creates make, and
+/// which updates open the node credential because they build masters.
+pub fn plan_note(conn: &Connection, plan: &Plan, targets: &[Target]) -> Option<String> {
+    let target = |name: &str| targets.iter().find(|t| t.cluster == name);
+    let creates = plan.creates();
+    let opened: Vec<&str> = plan
+        .clusters
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update | Action::Replace) && c.builds_masters)
+        .filter(|c| target(&c.cluster).is_some_and(found))
+        .map(|c| c.cluster.as_str())
+        .collect();
+    if creates.is_empty() && opened.is_empty() {
         return None;
     }
     if !kept(conn) {
+        if creates.is_empty() {
+            return None;
+        }
         return Some("Credentials: no key manager (Barbican) here, so kubeadm makes each new\n  cluster's CA on master 0, and `coe kubeconfig` cannot sign for it.".into());
     }
-    let found = |name: &&str| {
-        targets
-            .iter()
-            .any(|t| t.cluster == *name && t.hidden.contains(SECRET))
-    };
+    let made_again = |name: &&str| target(name).is_some_and(found);
     let mut lines = Vec::new();
-    if creates.iter().any(|c| !found(c)) {
-        lines.push("Credentials: apply makes each new cluster's CA (its key in Barbican, yours\n  only) and a node credential that reads that key only, gone after the create.");
+    if creates.iter().any(|c| !made_again(c)) {
+        lines.push("Credentials: apply makes each new cluster's CA (its key in Barbican, yours\n  only) and a node credential its masters fetch it with, open only while\n  they are built.".to_string());
     }
-    if creates.iter().any(found) {
-        lines.push("Credentials: a cluster made again keeps the CA coe keeps for it; apply\n  renews its node credential if the old one is gone.");
+    if creates.iter().any(made_again) {
+        lines.push("Credentials: a cluster made again keeps the CA coe keeps for it; apply\n  opens its node credential for the create.".to_string());
+    }
+    if !opened.is_empty() {
+        lines.push(format!(
+            "Credentials: the update of {} builds masters, which fetch the CA from\n  Barbican: apply opens the node credential for it and deletes it after.",
+            opened.join(", ")
+        ));
     }
     Some(lines.join("\n"))
 }
 
 /// At apply time, after the confirmation and before anything is sent: the
-/// credentials of every cluster about to be created, in its request.
-pub fn make_for_creates(
+/// credentials of every cluster about to be created, in its request, and
+/// the node credential open for every change that builds masters.
+pub fn open_for_steps(
     conn: &Connection,
     targets: &mut [Target],
     steps: &mut [Step],
@@ -102,72 +134,99 @@ pub fn make_for_creates(
     if !kept(conn) {
         return Ok(());
     }
-    for step in steps.iter_mut().filter(|s| s.kind == StepKind::Create) {
+    for step in steps.iter_mut().filter(|s| s.builds_masters) {
         let Some(t) = targets.iter_mut().find(|t| t.stack_name == step.stack_name) else {
             continue;
         };
-        // Good for the create and a margin; apply retires it sooner.
-        let minutes = t.timeout_mins.saturating_add(30);
-        if t.hidden.contains(SECRET) {
-            // Found at plan time: the cluster's stack was deleted outside coe
-            // and is made again. Master 0 fetches the key once more, so its
-            // node credential must log in: a retired one is renewed.
-            if !credentials::node_credential_alive(conn, &t.stack_name).map_err(Error::failed)? {
-                let c = credentials::renew(conn, &t.stack_name, minutes).map_err(|e| {
-                    Error::failed(format!(
-                        "nothing was applied: the node credential of cluster `{}` could not be renewed: {e}",
-                        t.cluster
-                    ))
-                })?;
-                println!(
-                    "renewed the node credential of cluster {} (its CA is kept; its stack is made again)",
-                    t.cluster
-                );
-                add_defaults(t, parameters(conn, &c), &[SECRET]);
-                step.request = Some(t.request.clone());
-            }
-            continue;
-        }
-        let (c, new) = credentials::ensure(conn, &t.stack_name, minutes).map_err(|e| {
+        let create = step.kind == StepKind::Create;
+        let failed = |what: &str, e: String| {
             Error::failed(format!(
-                "nothing was applied: the credentials of cluster `{}` could not be made: {e}",
+                "nothing was applied: {what} of cluster `{}` could not be made: {e}",
                 t.cluster
             ))
-        })?;
+        };
+        // Good for the change and a margin; apply retires it sooner.
+        let minutes = t.timeout_mins.saturating_add(30);
+        let shared = takes_parameter(t, SHARED);
+        let (mut c, new) = if create {
+            credentials::ensure(conn, &t.stack_name, shared, minutes)
+                .map_err(|e| failed("the credentials", e))?
+        } else if found(t) {
+            let c = credentials::find(conn, &t.stack_name)
+                .map_err(|e| failed("the credentials", e))?
+                .ok_or_else(|| {
+                    failed(
+                        "the credentials",
+                        "they were deleted since the plan; plan again".into(),
+                    )
+                })?;
+            (c, false)
+        } else {
+            // Created before coe kept credentials: its masters make their own.
+            continue;
+        };
         if new {
             println!(
                 "made the CA and node credential of cluster {} (Barbican secrets coe-{}-*)",
                 t.cluster, t.stack_name
             );
+        } else {
+            if create && shared && c.shared_ref.is_none() {
+                // Made again with a template whose masters share more.
+                credentials::add_shared(conn, &t.stack_name, &mut c)
+                    .map_err(|e| failed("the masters' shared secrets", e))?;
+            }
+            credentials::open(conn, &t.stack_name, &c, minutes)
+                .map_err(|e| failed("the node credential", e))?;
+            println!(
+                "opened the node credential of cluster {} for this {} (its masters fetch the CA; deleted when it is over)",
+                t.cluster,
+                if create { "create" } else { "update" }
+            );
         }
-        add_defaults(t, parameters(conn, &c), &[SECRET]);
+        let values = parameters(conn, t, &c);
+        add_defaults(t, values, &[SECRET]);
         step.request = Some(t.request.clone());
     }
     Ok(())
 }
 
-/// After apply: the node credential of every cluster just created goes
-/// from Keystone (master 0 has its CA key), so the secret its stack's events
-/// show opens nothing. False if one could not be deleted (said on stderr).
+/// After apply: the node credential of every change that built masters
+/// goes from Keystone (they have their secrets), so the secret the stack's
+/// events show opens nothing. When Heat may still be building (coe stopped
+/// following), it stays until it expires, and this says so. False if one
+/// could not be deleted (said on stderr).
 pub fn retire_after(conn: &Connection, results: &[(Step, Outcome)]) -> bool {
     if !kept(conn) {
         return true;
     }
     let mut all = true;
     for (step, outcome) in results {
-        if step.kind != StepKind::Create || !matches!(outcome, Outcome::Done { .. }) {
+        if step.kind == StepKind::Delete || !step.builds_masters {
+            continue;
+        }
+        if matches!(
+            outcome,
+            Outcome::Interrupted { .. } | Outcome::Unsure(_) | Outcome::Error(_)
+        ) {
+            if credentials::node_credential_alive(conn, &step.stack_name).unwrap_or(true) {
+                eprintln!(
+                    "coe: warning: {}: Heat may still be building masters, so their node credential stays open until it expires (the change's timeout and 30 minutes); the next apply, or deleting the application credential coe-{} once the stack settles, closes it",
+                    step.cluster, step.stack_name
+                );
+            }
             continue;
         }
         match credentials::retire(conn, &step.stack_name) {
             Ok(true) => println!(
-                "{}: deleted the node credential (master 0 has the CA key; the secret in the stack's events opens nothing now)",
+                "{}: deleted the node credential (the masters have their secrets; the one in the stack's events opens nothing now)",
                 step.cluster
             ),
             Ok(false) => {}
             Err(e) => {
                 all = false;
                 eprintln!(
-                    "coe: error: {}: the node credential could not be deleted: {e}; it expires on its own at the create's timeout, or delete the application credential coe-{} now",
+                    "coe: error: {}: the node credential could not be deleted: {e}; it expires on its own at the change's timeout, or delete the application credential coe-{} now",
                     step.cluster, step.stack_name
                 );
             }

@@ -238,6 +238,7 @@ pub fn create_app_credential(
     description: &str,
     rules: &[AccessRule],
     expires_at: Option<&str>,
+    secret: Option<&Secret>,
 ) -> Result<AppCredential, String> {
     let url = app_creds_url(conn)?;
     let mut body = json!({"application_credential": {
@@ -247,6 +248,10 @@ pub fn create_app_credential(
     }});
     if let Some(at) = expires_at {
         body["application_credential"]["expires_at"] = json!(at);
+    }
+    // Keystone draws a secret unless given one.
+    if let Some(secret) = secret {
+        body["application_credential"]["secret"] = json!(secret.expose());
     }
     if !rules.is_empty() {
         let rules: Vec<Value> = rules

@@ -2,7 +2,7 @@
 //! request, and explain the difference.
 
 use super::analyze::{self, Effect, Side};
-use super::rollout::rollout;
+use super::rollout::{builds_role, rollout};
 use super::target::{
     CONFIG_TAG_PREFIX, ENV_TAG_PREFIX, HIDDEN_TAG_PREFIX, Target, effective_params,
 };
@@ -35,6 +35,7 @@ pub fn plan_one(
         settings: Vec::new(),
         creates: Vec::new(),
         preview_total: None,
+        builds_masters: false,
         request_digest: digest(&t.request),
         top_level: t.sourcemap.resources.keys().cloned().collect(),
     };
@@ -188,6 +189,7 @@ pub fn plan_one(
         Err(e) => return Err(e),
     }
     p.rollout = rollout(&new.template, &new_params, &p.resources, t.master_count);
+    p.builds_masters = builds_role(&new.template, &p.resources, "master");
     if let Some(why) = p.rollout.as_ref().and_then(|r| r.downtime.as_ref())
         && !opts.allow_downtime
     {

@@ -16,7 +16,8 @@ pub use analyze::{Effect, ResourceChange};
 pub use saved::{SavedPlan, digest};
 pub use show::{ShowOptions, show};
 pub use target::{
-    CONFIG_TAG_PREFIX, Target, add_defaults, config_tag, labels_map, tag_safe, targets,
+    CONFIG_TAG_PREFIX, Target, add_defaults, config_tag, labels_map, tag_safe, takes_parameter,
+    targets,
 };
 
 use crate::heat::{Heat, HeatError, StackSummary};
@@ -131,6 +132,10 @@ pub struct ClusterPlan {
     pub creates: Vec<String>,
     /// How many resources Heat's create preview lists, nested ones included.
     pub preview_total: Option<usize>,
+    /// Whether the change may start masters (a create does; an update that
+    /// adds, rebuilds or replaces them): apply opens their node credential.
+    #[serde(skip)]
+    pub builds_masters: bool,
     /// The top-level resource names of the new template.
     #[serde(skip)]
     pub top_level: Vec<String>,

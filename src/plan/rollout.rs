@@ -35,6 +35,24 @@ pub struct Rollout {
     pub downtime: Option<String>,
 }
 
+/// Whether an update whose analysis found `resources` may start a node of
+/// `role` (a group whose `coe_role` metadata names it): any change under
+/// such a group other than one its running members ignore or a removal.
+/// Read wide on purpose: the masters' node credential is opened for it.
+pub fn builds_role(template: &Value, resources: &[ResourceChange], role: &str) -> bool {
+    let Some(defs) = template.get("resources").and_then(Value::as_object) else {
+        return false;
+    };
+    defs.iter()
+        .filter(|(_, def)| def.pointer("/metadata/coe_role").and_then(Value::as_str) == Some(role))
+        .any(|(name, _)| {
+            resources.iter().any(|r| {
+                let under = r.path == *name || r.path.starts_with(&format!("{name}/"));
+                under && !matches!(r.effect, Effect::Ignored | Effect::Remove)
+            })
+        })
+}
+
 /// The rollout of an update whose analysis found `resources`, or `None`
 /// when no group member is rebuilt or replaced. `masters` is the cluster's
 /// master count after the update.
@@ -264,6 +282,19 @@ mod tests {
         assert!(one.downtime.unwrap().contains("only master is replaced"));
         let two = rollout(&template(), &params, &masters, 2).unwrap();
         assert!(two.downtime.unwrap().contains("needs both for its quorum"));
+    }
+
+    #[test]
+    fn only_changes_that_may_start_a_master_build_masters() {
+        let builds = |changes: &[ResourceChange]| builds_role(&template(), changes, "master");
+        assert!(builds(&[change("masters", Effect::Update)])); // e.g. a count that grows
+        assert!(builds(&[change("masters/*/server", Effect::Rebuild)]));
+        assert!(builds(&[change("masters/*/server", Effect::Replace)]));
+        assert!(!builds(&[change("workers/*/server", Effect::Replace)]));
+        assert!(!builds(&[change("masters/*/server", Effect::Ignored)]));
+        assert!(!builds(&[change("masters/*", Effect::Remove)]));
+        assert!(!builds(&[change("mastersX/*/server", Effect::Replace)]));
+        assert!(!builds(&[]));
     }
 
     #[test]

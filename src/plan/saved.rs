@@ -30,6 +30,14 @@ pub struct SavedCluster {
     pub action: Action,
     pub remote: Option<Remote>,
     pub request_digest: String,
+    /// Whether the change may start masters (see `ClusterPlan`); a plan
+    /// saved before coe recorded it is read as yes.
+    #[serde(default = "assume_yes")]
+    pub builds_masters: bool,
+}
+
+fn assume_yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +65,7 @@ impl SavedPlan {
                     action: c.action,
                     remote: c.remote.clone(),
                     request_digest: c.request_digest.clone(),
+                    builds_masters: c.builds_masters,
                 })
                 .collect(),
             orphans: plan
@@ -94,4 +103,23 @@ pub fn digest(v: &serde_json::Value) -> String {
     let mut h = Sha256::new();
     h.update(&bytes);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_saved_before_builds_masters_was_recorded_opens_the_credential() {
+        let text = r#"{"kind": "coe-plan", "format_version": 1, "heat_url": "h", "config": "c",
+            "sources": [], "env_files": [], "orphans": [],
+            "clusters": [{"cluster": "a", "stack_name": "s", "action": "update",
+                          "remote": null, "request_digest": "d"}]}"#;
+        let p = SavedPlan::parse(text).unwrap();
+        assert!(p.clusters[0].builds_masters);
+        let mut again: serde_json::Value = serde_json::to_value(&p).unwrap();
+        again["clusters"][0]["builds_masters"] = false.into();
+        let p = SavedPlan::parse(&again.to_string()).unwrap();
+        assert!(!p.clusters[0].builds_masters);
+    }
 }

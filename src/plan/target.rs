@@ -150,6 +150,17 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
 /// inherit), `hidden` among them, and tags the request with the new digest
 /// of its hidden values. For what coe adds at plan and apply time, such as a
 /// cluster's credentials, which are not compiled from the sources.
+/// Whether the cluster's top-level template declares parameter `name`.
+pub fn takes_parameter(t: &Target, name: &str) -> bool {
+    let Some(text) = t.request.get("template").and_then(Value::as_str) else {
+        return false;
+    };
+    serde_saphyr::from_str::<Value>(text)
+        .ok()
+        .and_then(|tpl| tpl.get("parameters")?.get(name).cloned())
+        .is_some()
+}
+
 pub fn add_defaults(t: &mut Target, values: Map<String, Value>, hidden: &[&str]) {
     let obj = t.request.as_object_mut().expect("request is an object");
     let env = obj

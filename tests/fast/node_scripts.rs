@@ -534,40 +534,60 @@ fn ipvs_mode_loads_its_kernel_modules() {
     assert!(!conf.exists());
 }
 
-/// A curl that answers as Keystone (a token in the headers file `-D`) and
-/// Barbican (the file `$KEY` as the payload `-o`), and fails without a token.
+/// A curl that answers as Keystone (a token in the headers file `-D`, for
+/// the credential coe-c1 of user u-1 with secret s3cret) and Barbican (the
+/// file `$KEY` as secret 1's payload `-o`, `$BUNDLE` as secret 2's), and
+/// fails without a token.
 const KEYSTONE_AND_BARBICAN: &str = r#"
-out=; headers=; auth=; token=
+out=; headers=; auth=; token=; url=
 while [ $# -gt 0 ]; do
   case $1 in
     -D) headers=$2; shift ;;
     -o) out=$2; shift ;;
     -H) case $2 in @*) token=$(cat "${2#@}") ;; esac; shift ;;
     --data) auth=$(cat "${2#@}"); shift ;;
+    http*) url=$1 ;;
   esac
   shift
 done
-case $auth in *'"secret":"s3cret"'*) printf 'HTTP/1.1 201\r\nX-Subject-Token: tok-1\r\n\r\n' >"$headers"; exit 0 ;; esac
+case $auth in *'"name":"coe-c1","user":{"id":"u-1"},"secret":"s3cret"'*) printf 'HTTP/1.1 201\r\nX-Subject-Token: tok-1\r\n\r\n' >"$headers"; exit 0 ;; esac
 [ -z "$headers" ] || exit 22
 [ "$token" = "X-Auth-Token: tok-1" ] || exit 22
-cp "$KEY" "$out""#;
+case $url in
+  */secrets/1/payload) cp "$KEY" "$out" ;;
+  */secrets/2/payload) cp "$BUNDLE" "$out" ;;
+  *) exit 22 ;;
+esac"#;
+
+/// The environment a master gets: the CA, the node credential (with
+/// `secret`), and where coe keeps the key (`$KEY`) and, when `shared`, the
+/// other shared secrets (`$BUNDLE`).
+fn master_env(ca: &coe::ca::Ca, dir: &Path, secret: &str, shared: bool) -> String {
+    format!(
+        "COE_CA_KEY_URL=https://kms/v1/secrets/1/payload; COE_KEYSTONE_URL=https://ks/v3; \
+         COE_CONTROL_PLANE_URL={}; \
+         COE_NODE_CREDENTIAL_NAME=coe-c1; COE_NODE_CREDENTIAL_USER=u-1; \
+         COE_NODE_CREDENTIAL_SECRET={secret}; COE_CA_CERT='{}'; \
+         KEY={}; BUNDLE={}; export KEY BUNDLE; ",
+        if shared {
+            "https://kms/v1/secrets/2/payload"
+        } else {
+            ""
+        },
+        ca.cert_pem.trim_end(),
+        dir.join("key.pem").display(),
+        dir.join("bundle").display()
+    )
+}
 
 #[test]
-fn master_0_installs_the_ca_key_from_barbican_only_if_it_is_the_certificates() {
+fn a_master_installs_the_ca_key_from_barbican_only_if_it_is_the_certificates() {
     let tmp = tempfile::tempdir().unwrap();
     let now = std::time::SystemTime::now();
     let ca = coe::ca::Ca::generate("c1", now).unwrap();
     let other = coe::ca::Ca::generate("c2", now).unwrap();
     let key = tmp.path().join("key.pem");
-    let env = |secret: &str| {
-        format!(
-            "COE_CA_KEY_URL=https://kms/v1/secrets/1/payload; COE_KEYSTONE_URL=https://ks/v3; \
-             COE_NODE_CREDENTIAL_ID=id-1; COE_NODE_CREDENTIAL_SECRET={secret}; COE_CA_CERT='{}'; \
-             KEY={}; export KEY; ",
-            ca.cert_pem.trim_end(),
-            key.display()
-        )
-    };
+    let env = |secret: &str| master_env(&ca, tmp.path(), secret, false);
     std::fs::write(&key, ca.key_pem().expose()).unwrap();
     let (status, log) = run(
         tmp.path(),
@@ -620,4 +640,113 @@ fn master_0_installs_the_ca_key_from_barbican_only_if_it_is_the_certificates() {
     );
     assert_eq!(status, 0, "{log}");
     assert!(!log.contains("curl"), "{log}");
+}
+
+#[test]
+fn every_master_installs_the_shared_secrets_from_barbican_checked_pair_by_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now();
+    let ca = coe::ca::Ca::generate("c1", now).unwrap();
+    std::fs::write(tmp.path().join("key.pem"), ca.key_pem().expose()).unwrap();
+    let bundle = coe::ca::shared::generate("c1", now).unwrap();
+    std::fs::write(tmp.path().join("bundle"), bundle.expose()).unwrap();
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let env = format!(
+        "export TMPDIR={}; {}",
+        scratch.display(),
+        master_env(&ca, tmp.path(), "s3cret", true)
+    );
+    let check = "; echo \"shared=$K8S_SHARED\"; k8s_join_config lb:6443 control-plane";
+    let (status, log, out) = run_all(
+        tmp.path(),
+        &[("curl", KEYSTONE_AND_BARBICAN)],
+        &format!("{env}k8s_install_shared{check}"),
+    );
+    assert_eq!(status, 0, "{log}");
+    let pki = tmp.path().join("pki");
+    use std::os::unix::fs::PermissionsExt;
+    for (path, text) in coe::ca::shared::parse(bundle.expose()).unwrap() {
+        let file = pki.join(path);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{path}");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        if path.ends_with(".key") {
+            assert_eq!(mode & 0o077, 0, "{path} is readable by others: {mode:o}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(pki.join("ca.key")).unwrap(),
+        ca.key_pem().expose()
+    );
+    // One login per fetch, the secret never on a command line, the bundle
+    // not left behind.
+    assert_eq!(log.matches("auth/tokens").count(), 2, "{log}");
+    assert!(!log.contains("s3cret"), "{log}");
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "{log}");
+    // The join downloads nothing (no certificate key) and pins the CA.
+    assert!(out.contains("shared=1"), "{out}");
+    assert!(!out.contains("certificateKey"), "{out}");
+    assert!(out.contains("caCertHashes: [\"sha256:"), "{out}");
+    assert!(!out.contains("unsafeSkipCAVerification"), "{out}");
+
+    // A joining master with them fetches no certificates and keeps them.
+    let (status, log) = run(
+        tmp.path(),
+        &[("kubeadm", ""), ("openssl", ""), ("kubectl", KUBECTL)],
+        "K8S_SHARED=1; k8s_forget_member lb:6443",
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(!log.contains("download-certs"), "{log}");
+    assert!(pki.join("etcd/ca.key").exists(), "{log}");
+    // the fakes stay on PATH otherwise: the checks below need the real openssl
+    std::fs::remove_dir_all(tmp.path().join("bin")).unwrap();
+
+    // A bundle whose etcd key is another CA's stops the node.
+    let other = coe::ca::shared::generate("c2", now).unwrap();
+    let files = coe::ca::shared::parse(bundle.expose()).unwrap();
+    let theirs = coe::ca::shared::parse(other.expose()).unwrap();
+    let mixed: String = files
+        .iter()
+        .zip(&theirs)
+        .map(|((p, mine), (_, other))| {
+            format!(
+                "=== {p}\n{}",
+                if *p == "etcd/ca.key" { other } else { mine }
+            )
+        })
+        .collect();
+    std::fs::write(tmp.path().join("bundle"), mixed).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", KEYSTONE_AND_BARBICAN)],
+        &format!("{env}k8s_install_shared"),
+    );
+    assert_eq!(status, 1, "{log}");
+    assert!(
+        log.contains("etcd/ca.key from Barbican is not the key of etcd/ca.crt"),
+        "{log}"
+    );
+
+    // A bundle without a file stops it too.
+    let cut = bundle.expose().find("=== sa.key").unwrap();
+    std::fs::write(tmp.path().join("bundle"), &bundle.expose()[..cut]).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("curl", KEYSTONE_AND_BARBICAN)],
+        &format!("{env}k8s_install_shared"),
+    );
+    assert_eq!(status, 1, "{log}");
+    assert!(log.contains("have no sa.key"), "{log}");
+
+    // Without kept shared secrets: nothing fetched, and the join downloads
+    // the certificates with the certificate key as before.
+    let (status, log, out) = run_all(
+        tmp.path(),
+        &[("curl", "exit 99")],
+        "COE_CONTROL_PLANE_URL=; COE_CERTIFICATE_KEY=k1; \
+         if k8s_install_shared; then exit 9; fi; k8s_join_config lb:6443 control-plane",
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(!log.contains("curl"), "{log}");
+    assert!(out.contains("certificateKey: \"k1\""), "{out}");
 }

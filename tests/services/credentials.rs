@@ -70,7 +70,7 @@ fn an_application_credential_logs_in_until_it_is_deleted() {
     let dir = TempDir::new();
     let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     let name = unique("coe-test-cluster");
-    let cred = create_app_credential(&conn, &name, "coe test", &[], None).unwrap();
+    let cred = create_app_credential(&conn, &name, "coe test", &[], None, None).unwrap();
     assert_eq!(
         find_app_credentials(&conn, &name).unwrap(),
         vec![cred.id.clone()]
@@ -89,38 +89,48 @@ fn an_application_credential_logs_in_until_it_is_deleted() {
 #[test]
 #[ignore = "needs Keystone and Barbican: scripts/setup-keystone, scripts/setup-barbican"]
 fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
-    use coe::credentials::{delete, ensure, find, retire};
+    use coe::credentials::{app_credential_name, delete, ensure, find, open, retire};
     let svc = services();
     let dir = TempDir::new();
     let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     let stack = unique("coe-creds");
     assert!(find(&conn, &stack).unwrap().is_none());
-    let (made, new) = ensure(&conn, &stack, 60).unwrap();
+    let (made, new) = ensure(&conn, &stack, true, 60).unwrap();
     assert!(new);
-    let (found, new) = ensure(&conn, &stack, 60).unwrap();
+    let (found, new) = ensure(&conn, &stack, true, 60).unwrap();
     assert!(!new, "a second ensure made new credentials");
     assert_eq!(found.ca.cert_pem, made.ca.cert_pem);
     assert_eq!(found.ca_key_ref, made.ca_key_ref);
-    assert_eq!(found.app_credential_id, made.app_credential_id);
-    assert_eq!(
-        found.app_credential_secret.expose(),
-        made.app_credential_secret.expose()
-    );
+    assert_eq!(found.shared_ref, made.shared_ref);
+    assert_eq!(found.node_user, made.node_user);
+    assert_eq!(found.node_secret.expose(), made.node_secret.expose());
     // The stored CA signs what its certificate verifies.
     let client = found
         .ca
         .issue_client("coe-admin", &[], SystemTime::now(), 1)
         .unwrap();
     assert!(verifies(&client.cert_pem, &made.ca.cert_pem));
-    // The masters' credential reads the CA key and nothing else.
-    let vars = app_credential_env(
-        &svc,
-        &made.app_credential_id,
-        made.app_credential_secret.expose(),
-    );
+    // The masters log in by the credential's name, their user and the
+    // secret, as the node script does; they read the CA key and the shared
+    // secrets, and nothing else.
+    let name = app_credential_name(&stack);
+    let vars = [
+        ("OS_AUTH_URL", svc.auth_url.as_str()),
+        ("OS_AUTH_TYPE", "v3applicationcredential"),
+        ("OS_APPLICATION_CREDENTIAL_NAME", name.as_str()),
+        ("OS_USER_ID", made.node_user.as_str()),
+        (
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            made.node_secret.expose(),
+        ),
+        ("OS_REGION_NAME", "RegionOne"),
+    ];
     let node = login(&CloudArgs::default(), &dir.env(&vars));
     let key = fetch_secret(&node, &made.ca_key_ref).unwrap();
     assert_eq!(key.expose(), made.ca.key_pem().expose());
+    let shared_ref = made.shared_ref.clone().expect("shared secrets made");
+    let bundle = fetch_secret(&node, &shared_ref).unwrap();
+    assert_eq!(coe::ca::shared::parse(bundle.expose()).unwrap().len(), 6);
     let e = find_secrets(&node, &format!("coe-{stack}-ca-key")).unwrap_err();
     assert!(
         e.contains("answered 401") || e.contains("answered 403"),
@@ -135,27 +145,31 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     let e = coe::heat::auth::connect(&profile).unwrap_err();
     assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
     let after = find(&conn, &stack).unwrap().expect("found after retiring");
-    assert_eq!(after.app_credential_id, made.app_credential_id);
+    assert_eq!(after.node_secret.expose(), made.node_secret.expose());
     assert!(!retire(&conn, &stack).unwrap());
-    // A stack made again needs a live one: renewed, it logs in, and the
-    // record follows.
+    // Opened again for a change that builds masters: the same name and
+    // secret log in (nothing in the stack changes), and read the same.
     assert!(!coe::credentials::node_credential_alive(&conn, &stack).unwrap());
-    let renewed = coe::credentials::renew(&conn, &stack, 60).unwrap();
-    assert_ne!(renewed.app_credential_id, made.app_credential_id);
-    assert_eq!(renewed.ca.cert_pem, made.ca.cert_pem);
+    open(&conn, &stack, &after, 60).unwrap();
     assert!(coe::credentials::node_credential_alive(&conn, &stack).unwrap());
-    let vars = app_credential_env(
-        &svc,
-        &renewed.app_credential_id,
-        renewed.app_credential_secret.expose(),
-    );
     let node = login(&CloudArgs::default(), &dir.env(&vars));
     assert_eq!(
         fetch_secret(&node, &made.ca_key_ref).unwrap().expose(),
         made.ca.key_pem().expose()
     );
-    let again = find(&conn, &stack).unwrap().unwrap();
-    assert_eq!(again.app_credential_id, renewed.app_credential_id);
+    assert_eq!(
+        fetch_secret(&node, &shared_ref).unwrap().expose(),
+        bundle.expose()
+    );
+    // Opening an open one replaces it: one credential, still logging in.
+    open(&conn, &stack, &after, 60).unwrap();
+    assert_eq!(
+        coe::heat::keystore::find_app_credentials(&conn, &name)
+            .unwrap()
+            .len(),
+        1
+    );
+    login(&CloudArgs::default(), &dir.env(&vars));
     assert!(retire(&conn, &stack).unwrap());
     // A missing piece is reported, not silently remade.
     let cert_ref = find_secrets(&conn, &format!("coe-{stack}-ca-cert")).unwrap();
@@ -163,7 +177,7 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     let e = find(&conn, &stack).unwrap_err();
     assert!(e.contains("the CA certificate missing"), "{e}");
     let removed = delete(&conn, &stack).unwrap();
-    assert_eq!(removed.len(), 2, "{removed:?}"); // the key, the record
+    assert_eq!(removed.len(), 3, "{removed:?}"); // the key, the record, the shared secrets
     assert!(find(&conn, &stack).unwrap().is_none());
     assert!(delete(&conn, &stack).unwrap().is_empty());
 }
@@ -252,7 +266,7 @@ fn another_project_member_cannot_plant_a_clusters_ca() {
         coe::credentials::kept_by_others(&conn, &stack).unwrap(),
         vec![user_id.clone()]
     );
-    let (made, new) = ensure(&conn, &stack, 60).unwrap();
+    let (made, new) = ensure(&conn, &stack, false, 60).unwrap();
     assert!(new);
     assert_ne!(made.ca.cert_pem, planted.cert_pem);
     // Mallory's coe sees that the owner keeps a CA for it, and refuses to

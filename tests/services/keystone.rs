@@ -678,6 +678,7 @@ template "k8s" {{
   external_network = "ext-net"
   flavor           = "m1.medium"
   network_driver   = calico
+  master_lb_enabled = true
 }}
 
 cluster "{cluster}" {{
@@ -755,16 +756,78 @@ cluster "{cluster}" {{
             .to_string();
         assert!(!everything.contains(&key_line), "the CA key is in Heat");
         assert!(everything.contains(creds.ca.cert_pem.lines().nth(1).unwrap()));
-        // The node credential's secret is in master 0's user data, which
+        // Nor are the masters' other shared secrets, kept beside the CA.
+        let shared_ref = creds
+            .shared_ref
+            .as_ref()
+            .expect("a kubernetes cluster's shared secrets");
+        let bundle = coe::heat::keystore::fetch_secret(&admin, shared_ref).unwrap();
+        for (path, pem) in coe::ca::shared::parse(bundle.expose()).unwrap() {
+            let line = pem.lines().nth(1).unwrap();
+            assert!(!everything.contains(line), "{path} is in Heat");
+        }
+        // The node credential's secret is in the masters' user data, which
         // Heat's events show the project; retired, it opens nothing.
-        let vars = app_credential_env(
-            &svc,
-            &creds.app_credential_id,
-            creds.app_credential_secret.expose(),
-        );
-        let profile = resolve(&CloudArgs::default(), &dir.env(&vars)).unwrap();
-        let e = connect(&profile).unwrap_err();
+        let name = coe::credentials::app_credential_name(&stack);
+        let node_vars = [
+            ("OS_AUTH_URL", svc.auth_url.as_str()),
+            ("OS_AUTH_TYPE", "v3applicationcredential"),
+            ("OS_APPLICATION_CREDENTIAL_NAME", name.as_str()),
+            ("OS_USER_ID", creds.node_user.as_str()),
+            (
+                "OS_APPLICATION_CREDENTIAL_SECRET",
+                creds.node_secret.expose(),
+            ),
+            ("OS_REGION_NAME", "RegionOne"),
+        ];
+        let node_login = || connect(&resolve(&CloudArgs::default(), &dir.env(&node_vars)).unwrap());
+        let e = node_login().unwrap_err();
         assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
+        assert!(
+            everything.contains(creds.node_secret.expose()),
+            "the test looks in the wrong place"
+        );
+
+        // An update that adds masters opens the credential for its time,
+        // the plan says so, and it is gone after; the stack's parameters
+        // do not change for it.
+        dir.write(
+            "cluster.coe",
+            &example.replace("master_count = 1", "master_count = 3"),
+        );
+        let (code, out, err) = coe(&["plan", "-e", &stubs], &svc.password);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains(&format!(
+                "Credentials: the update of {cluster} builds masters"
+            )),
+            "{out}"
+        );
+        assert!(!out.contains("node_credential"), "{out}");
+        let (code, out, err) = coe(&["apply", "--yes", "-e", &stubs], &svc.password);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains(&format!(
+                "opened the node credential of cluster {cluster} for this update"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("deleted the node credential"), "{out}");
+        assert_eq!(
+            node_login().unwrap_err().kind,
+            ConnectErrorKind::Unauthorized
+        );
+        // An update that builds no master leaves it closed.
+        dir.write(
+            "cluster.coe",
+            &example
+                .replace("master_count = 1", "master_count = 3")
+                .replace("node_count   = 1", "node_count   = 2"),
+        );
+        let (code, out, err) = coe(&["apply", "--yes", "-e", &stubs], &svc.password);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(!out.contains("node credential"), "{out}");
+        assert!(!out.contains("Credentials:"), "{out}");
 
         // After apply: a kubeconfig, the CA, a signed request.
         let kc = dir.path().join("kube/config");

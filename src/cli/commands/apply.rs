@@ -51,7 +51,7 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
         );
     });
     // After the confirmation, before any stack is sent.
-    cluster_credentials::make_for_creates(&conn, &mut p.targets, &mut steps)?;
+    cluster_credentials::open_for_steps(&conn, &mut p.targets, &mut steps)?;
     let ui = Ui::new();
     let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
     let code = report(&p, &ui, &results, "Apply");
@@ -75,7 +75,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
     cluster_credentials::attach_found(&conn, &mut p.targets)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
-    if let Some(note) = cluster_credentials::plan_note(&conn, &plan.creates(), &p.targets) {
+    if let Some(note) = cluster_credentials::plan_note(&conn, &plan, &p.targets) {
         println!("{note}");
     }
     if plan.blocked().count() > 0 {
@@ -101,6 +101,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
         };
         let t = target(&p, &c.cluster);
         let mut s = step(t, kind, c.remote.clone());
+        s.builds_masters = kind == StepKind::Create || c.builds_masters;
         s.batches = c
             .rollout
             .iter()
@@ -182,7 +183,9 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
             _ => continue,
         };
         println!("{} {}", verb(kind), c.cluster);
-        steps.push(step(t, kind, c.remote.clone()));
+        let mut s = step(t, kind, c.remote.clone());
+        s.builds_masters = kind == StepKind::Create || c.builds_masters;
+        steps.push(s);
     }
     for o in s.orphans.iter().filter(|o| o.action == Action::Delete) {
         println!("delete stack {}", o.stack_name);
@@ -219,6 +222,7 @@ fn step(t: &Target, kind: StepKind, remote: Option<plan::Remote>) -> Step {
         remote,
         timeout_mins: t.timeout_mins,
         batches: Vec::new(),
+        builds_masters: false,
     }
 }
 

@@ -25,7 +25,7 @@ pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
         );
     } else {
         print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
-        if let Some(note) = cluster_credentials::plan_note(&conn, &plan.creates(), &p.targets) {
+        if let Some(note) = cluster_credentials::plan_note(&conn, &plan, &p.targets) {
             println!("{note}");
         }
     }

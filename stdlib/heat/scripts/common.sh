@@ -261,31 +261,56 @@ coe_docker_setup() {
   retry 30 2 docker info >/dev/null
 }
 
-# coe_install_ca CERT KEY: the cluster CA coe keeps in Barbican (README,
-# "Cluster credentials"). The first node fetches its key with the node
-# credential, which may read that one secret and nothing else, and returns 0
-# having written CERT and KEY (0600); without COE_CA_KEY_URL (a cloud without
-# Barbican) it returns 1 and the caller makes its own CA.
-coe_install_ca() {
-  local cert=$1 key=$2 tmp token
-  [ -n "${COE_CA_KEY_URL:-}" ] || return 1
+# coe_barbican_get URL FILE [URL FILE...]: secrets coe keeps in Barbican
+# (README, "Cluster credentials"), each payload into its FILE (mode 0600),
+# with one login of the node credential. That credential may read the
+# cluster's secrets and nothing else, and apply opens it only while it
+# builds masters: a refusal stops the node loudly.
+coe_barbican_get() {
+  local tmp token
   tmp=$(umask 077 && mktemp -d)
-  printf '{"auth":{"identity":{"methods":["application_credential"],"application_credential":{"id":"%s","secret":"%s"}}}}' \
-    "$(json_escape "$COE_NODE_CREDENTIAL_ID")" "$(json_escape "$COE_NODE_CREDENTIAL_SECRET")" >"$tmp/auth.json"
+  printf '{"auth":{"identity":{"methods":["application_credential"],"application_credential":{"name":"%s","user":{"id":"%s"},"secret":"%s"}}}}' \
+    "$(json_escape "$COE_NODE_CREDENTIAL_NAME")" "$(json_escape "$COE_NODE_CREDENTIAL_USER")" \
+    "$(json_escape "$COE_NODE_CREDENTIAL_SECRET")" >"$tmp/auth.json"
   # Secrets go in files, never on a command line other users can read.
   retry 5 10 curl -fsS --connect-timeout 20 -D "$tmp/headers" -o /dev/null \
     -H 'Content-Type: application/json' --data @"$tmp/auth.json" "$COE_KEYSTONE_URL/auth/tokens" ||
-    die "Keystone at $COE_KEYSTONE_URL refused the node credential; the CA key cannot be fetched"
+    die "Keystone at $COE_KEYSTONE_URL refused the node credential (apply opens it only while it builds masters); the cluster's secrets cannot be fetched"
   token=$(awk -F': ' 'tolower($1) == "x-subject-token" { print $2 }' "$tmp/headers" | tr -d '\r')
   [ -n "$token" ] || die "Keystone at $COE_KEYSTONE_URL gave no token for the node credential"
   printf 'X-Auth-Token: %s\n' "$token" >"$tmp/token"
-  mkdir -p "$(dirname "$cert")" "$(dirname "$key")"
-  printf '%s\n' "$COE_CA_CERT" >"$cert"
-  (umask 077 && retry 5 10 curl -fsS --connect-timeout 20 -H @"$tmp/token" \
-    -H 'Accept: application/octet-stream' -o "$key" "$COE_CA_KEY_URL") ||
-    die "Barbican refused the CA key at $COE_CA_KEY_URL"
+  while [ $# -ge 2 ]; do
+    mkdir -p "$(dirname "$2")"
+    (umask 077 && retry 5 10 curl -fsS --connect-timeout 20 -H @"$tmp/token" \
+      -H 'Accept: application/octet-stream' -o "$2" "$1") ||
+      die "Barbican refused the secret at $1"
+    shift 2
+  done
   rm -rf "$tmp"
-  [ "$(openssl x509 -noout -pubkey -in "$cert")" = "$(openssl pkey -pubout -in "$key")" ] ||
+}
+
+# coe_same_key CERT_OR_PUBLIC KEY: whether KEY is the private half of the
+# certificate or public key in the first file
+coe_same_key() {
+  local public
+  if grep -q 'BEGIN CERTIFICATE' "$1"; then
+    public=$(openssl x509 -noout -pubkey -in "$1")
+  else
+    public=$(openssl pkey -pubin -pubout -in "$1")
+  fi
+  [ "$public" = "$(openssl pkey -pubout -in "$2")" ]
+}
+
+# coe_install_ca CERT KEY: the cluster CA coe keeps in Barbican. Returns 0
+# having written CERT and KEY (0600); without COE_CA_KEY_URL (a cloud
+# without Barbican) it returns 1 and the caller makes its own CA.
+coe_install_ca() {
+  local cert=$1 key=$2
+  [ -n "${COE_CA_KEY_URL:-}" ] || return 1
+  mkdir -p "$(dirname "$cert")"
+  printf '%s\n' "$COE_CA_CERT" >"$cert"
+  coe_barbican_get "$COE_CA_KEY_URL" "$key"
+  coe_same_key "$cert" "$key" ||
     die "the key at $COE_CA_KEY_URL is not the CA certificate's; the node would make certificates no client trusts"
   log "installed the cluster CA from Barbican"
 }

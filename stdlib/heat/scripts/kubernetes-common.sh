@@ -327,10 +327,16 @@ k8s_probe_patches() {
 }
 
 # k8s_join_config ENDPOINT [control-plane]: a JoinConfiguration. Workers pin
-# master 0's CA; other masters cannot wait for master 0 and rely on the token.
+# master 0's CA, and masters the CA they installed from Barbican; without
+# it, other masters cannot wait for master 0 and rely on the token.
 k8s_join_config() {
   local hash
   hash=$(printf '%s' "${COE_CA_CERT_HASH:-}" | grep -o 'sha256:[0-9a-f]\{64\}' | head -n1 || true)
+  # a master that installed the kept CA pins it itself
+  if [ -z "$hash" ] && [ -n "${K8S_SHARED:-}" ]; then
+    hash=sha256:$(openssl x509 -pubkey -noout -in "$K8S_PKI/ca.crt" |
+      openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
+  fi
   cat <<EOF
 apiVersion: kubeadm.k8s.io/$KUBEADM_API
 kind: JoinConfiguration
@@ -347,9 +353,10 @@ EOF
   k8s_node_registration
   if [ "${2:-}" = control-plane ]; then
     k8s_probe_patches "$K8S_PATCHES"
+    printf 'controlPlane:\n'
+    # with the shared secrets in place there is nothing to download
+    [ -n "${K8S_SHARED:-}" ] || printf '  certificateKey: "%s"\n' "$COE_CERTIFICATE_KEY"
     cat <<EOF
-controlPlane:
-  certificateKey: "$COE_CERTIFICATE_KEY"
   localAPIEndpoint:
     advertiseAddress: "$COE_PRIVATE_ADDRESS"
     bindPort: $COE_KUBE_API_PORT
@@ -382,13 +389,16 @@ k8s_control_plane_up() {
 # remove the etcd member a rebuilt or replaced node of the same name left
 # behind; etcd refuses a member whose peer address is already taken. The
 # joining master may fetch the cluster's certificates (the certificate key
-# is for exactly that), so it signs itself a short-lived admin certificate
-# and asks a running etcd through its pod. Nothing to remove on a first join.
+# is for exactly that) or has them from Barbican, so it signs itself a
+# short-lived admin certificate and asks a running etcd through its pod.
+# Nothing to remove on a first join.
 k8s_forget_member() {
   local dir=$COE_STATE/rejoin pki=$K8S_PKI pod id
-  # the API answers before kubeadm init has uploaded the certificates
-  retry 10 30 kubeadm join phase control-plane-prepare download-certs --config /etc/coe/kubeadm-join.yaml ||
-    die "could not fetch the control plane's certificates from $1"
+  if [ -z "${K8S_SHARED:-}" ]; then
+    # the API answers before kubeadm init has uploaded the certificates
+    retry 10 30 kubeadm join phase control-plane-prepare download-certs --config /etc/coe/kubeadm-join.yaml ||
+      die "could not fetch the control plane's certificates from $1"
+  fi
   mkdir -p "$dir"
   openssl req -new -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=coe-rejoin-$COE_NODE_NAME" \
     -keyout "$dir/admin.key" -out "$dir/admin.csr" 2>/dev/null
@@ -411,8 +421,9 @@ k8s_forget_member() {
   else
     log "no running etcd pod found through $1; joining without looking for a stale member"
   fi
+  rm -rf "$dir"
   # kubeadm join fetches the certificates again; it expects none in place
-  rm -rf "$dir" "$pki"
+  [ -n "${K8S_SHARED:-}" ] || rm -rf "$pki"
 }
 
 # k8s_upload_certs: upload the control-plane certificates again (they expire
@@ -480,7 +491,40 @@ calico_manifest() {
   sed -i -e "/name: CALICO_IPV4POOL_IPIP/{n;s|value: \"[^\"]*\"|value: \"$ipip\"|;}" "$f"
 }
 
-# The cluster CA coe keeps in Barbican, for kubeadm (see coe_install_ca).
+# k8s_install_shared: what every master shares, from Barbican: the cluster
+# CA and kubeadm's other shared secrets (front-proxy CA, etcd CA,
+# service-account keys), each checked against its other half, so that no
+# master uploads certificates for another to download. Sets K8S_SHARED.
+# Returns 1 when coe keeps no such secrets for the cluster (a cloud without
+# Barbican): then master 0 makes them and uploads them for the others.
+k8s_install_shared() {
+  [ -n "${COE_CONTROL_PLANE_URL:-}" ] || return 1
+  local tmp f
+  coe_install_ca "$K8S_PKI/ca.crt" "$K8S_PKI/ca.key" ||
+    die "coe keeps the control plane's secrets of this cluster but not its CA"
+  tmp=$(umask 077 && mktemp -d)
+  coe_barbican_get "$COE_CONTROL_PLANE_URL" "$tmp/bundle"
+  # the files coe's bundle has (src/ca/shared.rs), each after `=== PATH`
+  for f in front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    mkdir -p "$(dirname "$K8S_PKI/$f")"
+    (
+      case $f in *.key) umask 077 ;; *) umask 022 ;; esac
+      awk -v want="$f" '/^=== / { on = ($2 == want); next } on' "$tmp/bundle" >"$K8S_PKI/$f"
+    )
+    grep -q '^-----BEGIN ' "$K8S_PKI/$f" ||
+      die "the control plane's secrets at $COE_CONTROL_PLANE_URL have no $f"
+  done
+  rm -rf "$tmp"
+  for f in front-proxy-ca:crt etcd/ca:crt sa:pub; do
+    coe_same_key "$K8S_PKI/${f%:*}.${f#*:}" "$K8S_PKI/${f%:*}.key" ||
+      die "$K8S_PKI/${f%:*}.key from Barbican is not the key of ${f%:*}.${f#*:}"
+  done
+  K8S_SHARED=1
+  log "installed the control plane's shared secrets from Barbican"
+}
+
+# The cluster CA coe keeps in Barbican, for kubeadm (see coe_install_ca),
+# when it keeps nothing else for the masters.
 k8s_install_ca() {
   coe_install_ca "$K8S_PKI/ca.crt" "$K8S_PKI/ca.key" ||
     log "coe keeps no CA for this cluster (no Barbican): kubeadm makes it"

@@ -29,7 +29,7 @@ bootstrapTokens:
     ttl: "0s"
     groups: ["system:bootstrappers:kubeadm:default-node-token"]
     usages: ["signing", "authentication"]
-certificateKey: "$COE_CERTIFICATE_KEY"
+$([ -n "${K8S_SHARED:-}" ] || printf 'certificateKey: "%s"' "$COE_CERTIFICATE_KEY")
 localAPIEndpoint:
   advertiseAddress: "$COE_PRIVATE_ADDRESS"
   bindPort: $COE_KUBE_API_PORT
@@ -87,10 +87,11 @@ EOF
   systemctl enable --now coe-insecure-api.service
 }
 
-# kubeadm deletes the control-plane certificates it uploads for joining
-# masters after two hours, so a master added or rebuilt later could not
-# join: every master uploads them again every hour (with the same key), so
-# it goes on when any one of them is gone.
+# Without the shared secrets from Barbican: kubeadm deletes the
+# control-plane certificates it uploads for joining masters after two
+# hours, so a master added or rebuilt later could not join: every master
+# uploads them again every hour (with the same key), so it goes on when any
+# one of them is gone.
 cert_upload_timer() {
   cat >/etc/systemd/system/coe-upload-certs.service <<EOF
 [Unit]
@@ -131,11 +132,17 @@ endpoint=$host:$COE_KUBE_API_PORT
 # Master 0 initialises only when no control plane answers at the load
 # balancer. Without one there is a single master: rebuilt, it starts a new
 # cluster, which is why coe plans that only with --allow-downtime.
+# Every master installs what the masters share, if coe keeps it; else
+# master 0 makes it and uploads it, encrypted with the certificate key, for
+# the others to download (and again every hour, see cert_upload_timer).
+k8s_install_shared || true
+upload=(--upload-certs)
+[ -z "${K8S_SHARED:-}" ] || upload=()
 if [ "$COE_NODE_INDEX" -eq 0 ] && ! { [ -n "${COE_API_ADDRESS:-}" ] && k8s_control_plane_up "$endpoint"; }; then
-  k8s_install_ca
+  [ -n "${K8S_SHARED:-}" ] || k8s_install_ca
   init_config "$endpoint" >/etc/coe/kubeadm-init.yaml
   chmod 0600 /etc/coe/kubeadm-init.yaml
-  kubeadm init --config /etc/coe/kubeadm-init.yaml --upload-certs \
+  kubeadm init --config /etc/coe/kubeadm-init.yaml "${upload[@]}" \
     --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
   install_network
 else
@@ -146,7 +153,7 @@ else
   k8s_forget_member "$endpoint"
   k8s_join "$endpoint" control-plane
 fi
-cert_upload_timer
+[ -n "${K8S_SHARED:-}" ] || cert_upload_timer
 hash=sha256:$(openssl x509 -pubkey -noout -in "$K8S_PKI/ca.crt" |
   openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
 

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Docker swarm-mode manager bootstrap. Manager 0 initialises the swarm and,
-# with TLS, creates the CA of the Docker API; it reports the join tokens and
-# that CA (key encrypted with a passphrase only managers get). The other
-# managers join with the manager token. Every manager serves the Docker API
-# on api_port, behind the load balancer.
+# Docker swarm-mode manager bootstrap. Manager 0 initialises the swarm and
+# reports the join tokens. With TLS, every manager installs the Docker API's
+# CA coe keeps in Barbican; without Barbican, manager 0 makes one and
+# reports it (its key encrypted with a passphrase only managers get). The
+# other managers join with the manager token. Every manager serves the
+# Docker API on api_port, behind the load balancer.
 # shellcheck source=common.sh
 . /etc/coe/common.sh
 
@@ -84,7 +85,10 @@ if [ "$COE_NODE_INDEX" -eq 0 ]; then
   report="worker=$worker_token manager=$manager_token"
   if ! is_true "$COE_TLS_DISABLED"; then
     # The CA coe keeps in Barbican (`coe env` signs with it), else our own.
-    if ! coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
+    kept=
+    if coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
+      kept=1
+    else
       openssl genrsa -out "$TLS_DIR/ca-key.pem" 2048 2>/dev/null
       openssl req -x509 -new -key "$TLS_DIR/ca-key.pem" -days 3650 -sha256 \
         -subj "/CN=$COE_CLUSTER_NAME docker API CA" -out "$TLS_DIR/ca.pem"
@@ -95,15 +99,17 @@ if [ "$COE_NODE_INDEX" -eq 0 ]; then
     mv "$CLIENT_DIR/client.pem" "$CLIENT_DIR/cert.pem"
     mv "$CLIENT_DIR/client-key.pem" "$CLIENT_DIR/key.pem"
     report="$report ca=$(base64 -w0 <"$TLS_DIR/ca.pem")"
-    report="$report cakey=$(openssl enc -aes-256-cbc -md sha256 -salt -a -A -pass env:OPENSSL_PASS <"$TLS_DIR/ca-key.pem")"
+    # the other managers fetch a kept CA's key from Barbican themselves
+    [ -n "$kept" ] ||
+      report="$report cakey=$(openssl enc -aes-256-cbc -md sha256 -salt -a -A -pass env:OPENSSL_PASS <"$TLS_DIR/ca-key.pem")"
   fi
 else
   token=$(join_field manager)
   [ -n "$token" ] || die "manager 0 reported no manager token"
   retry 30 10 join_swarm "$token"
-  if ! is_true "$COE_TLS_DISABLED"; then
+  if ! is_true "$COE_TLS_DISABLED" && ! coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
     join_field ca | base64 -d >"$TLS_DIR/ca.pem"
-    join_field cakey | openssl enc -d -aes-256-cbc -md sha256 -a -A -pass env:OPENSSL_PASS >"$TLS_DIR/ca-key.pem"
+    (umask 077 && join_field cakey | openssl enc -d -aes-256-cbc -md sha256 -a -A -pass env:OPENSSL_PASS >"$TLS_DIR/ca-key.pem")
   fi
 fi
 unset OPENSSL_PASS COE_SWARM_CA_PASSPHRASE
