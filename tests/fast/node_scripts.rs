@@ -750,3 +750,78 @@ fn every_master_installs_the_shared_secrets_from_barbican_checked_pair_by_pair()
     assert!(!log.contains("curl"), "{log}");
     assert!(out.contains("certificateKey: \"k1\""), "{out}");
 }
+
+/// The functions `names` of a node script that runs on its own (its body
+/// is not for tests), to define in a test's shell.
+fn functions_of(script: &str, names: &[&str]) -> String {
+    let text = std::fs::read_to_string(root().join("stdlib/heat/scripts").join(script)).unwrap();
+    let mut out = String::new();
+    for name in names {
+        let start = text
+            .find(&format!("\n{name}() {{\n"))
+            .unwrap_or_else(|| panic!("{script} has no function {name}"));
+        let end = start + text[start..].find("\n}\n").unwrap() + 3;
+        out.push_str(&text[start..end]);
+    }
+    out
+}
+
+/// A docker client that answers `swarm join-token -q manager` only to a
+/// client certificate the CA it is given verifies for client use.
+const DOCKER_CHECKING_THE_CLIENT: &str = r#"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tlscacert) ca=$2; shift ;;
+    --tlscert) cert=$2; shift ;;
+  esac
+  shift
+done
+openssl verify -purpose sslclient -CAfile "$ca" "$cert" >/dev/null 2>&1 || exit 1
+echo SWMTKN-1-manager"#;
+
+#[test]
+fn a_swarm_manager_gets_the_manager_token_from_manager_0s_api_not_from_heat() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = coe::ca::Ca::generate("s1", std::time::SystemTime::now()).unwrap();
+    let tls = tmp.path().join("tls");
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&tls).unwrap();
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(tls.join("ca.pem"), &ca.cert_pem).unwrap();
+    std::fs::write(tls.join("ca-key.pem"), ca.key_pem().expose()).unwrap();
+    let script = |call: &str| {
+        format!(
+            "{} TLS_DIR={}; export TMPDIR={}; COE_MANAGER_ADDRESS=10.0.0.4; COE_API_PORT=2376; {call}",
+            functions_of("swarm-manager.sh", &["sign", "manager_token_from_api"]),
+            tls.display(),
+            scratch.display()
+        )
+    };
+    let (status, log, out) = run_all(
+        tmp.path(),
+        &[("docker", DOCKER_CHECKING_THE_CLIENT)],
+        &script("manager_token_from_api"),
+    );
+    assert_eq!((status, out.as_str()), (0, "SWMTKN-1-manager\n"), "{log}");
+    assert!(
+        log.contains("-H tcp://10.0.0.4:2376 swarm join-token -q manager"),
+        "{log}"
+    );
+    // The one-day client certificate and its key are gone after.
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "{log}");
+
+    // A CA that is not the one the API trusts gets no token: the node stops.
+    let other = coe::ca::Ca::generate("s2", std::time::SystemTime::now()).unwrap();
+    let trusted = tmp.path().join("trusted.pem");
+    std::fs::write(&trusted, &other.cert_pem).unwrap();
+    let docker = DOCKER_CHECKING_THE_CLIENT
+        .replace("-CAfile \"$ca\"", &format!("-CAfile {}", trusted.display()));
+    let (status, log, out) = run_all(
+        tmp.path(),
+        &[("docker", docker.as_str())],
+        &script("set -e; token=$(manager_token_from_api); echo \"got $token\""),
+    );
+    assert_eq!(status, 1, "{log}{out}");
+    assert!(log.contains("gave no manager token"), "{log}");
+    assert!(!out.contains("got"), "{out}");
+}

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Docker swarm-mode manager bootstrap. Manager 0 initialises the swarm and
-# reports the join tokens. With TLS, every manager installs the Docker API's
-# CA coe keeps in Barbican; without Barbican, manager 0 makes one and
-# reports it (its key encrypted with a passphrase only managers get). The
-# other managers join with the manager token. Every manager serves the
-# Docker API on api_port, behind the load balancer.
+# reports the worker token. With TLS, every manager installs the Docker
+# API's CA coe keeps in Barbican, and the other managers ask manager 0's API
+# for the manager token; without Barbican, manager 0 makes a CA and reports
+# it (its key encrypted with a passphrase only managers get) and the manager
+# token. Every manager serves the Docker API on api_port, behind the load
+# balancer.
 # shellcheck source=common.sh
 . /etc/coe/common.sh
 
@@ -24,9 +25,10 @@ join_swarm() {
   swarm_active || docker swarm join --token "$1" --advertise-addr "$COE_PRIVATE_ADDRESS" "$COE_MANAGER_ADDRESS:2377"
 }
 
-# sign NAME CN USAGE [SANS]: a key and certificate signed by the API CA
+# sign DIR NAME CN USAGE [SANS [DAYS]]: a key and certificate signed by the
+# API CA
 sign() {
-  local dir=$1 name=$2 cn=$3 usage=$4 sans=${5:-}
+  local dir=$1 name=$2 cn=$3 usage=$4 sans=${5:-} days=${6:-3650}
   openssl genrsa -out "$dir/$name-key.pem" 2048 2>/dev/null
   openssl req -new -key "$dir/$name-key.pem" -subj "/CN=$cn" -out "$dir/$name.csr"
   {
@@ -34,8 +36,22 @@ sign() {
     [ -z "$sans" ] || echo "subjectAltName=$sans"
   } >"$dir/$name.ext"
   openssl x509 -req -in "$dir/$name.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca-key.pem" \
-    -CAcreateserial -days 3650 -sha256 -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
+    -CAcreateserial -days "$days" -sha256 -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
   rm -f "$dir/$name.csr" "$dir/$name.ext"
+}
+
+# manager_token_from_api: the swarm's manager token, from manager 0's Docker
+# API, with a one-day client certificate signed by the kept CA (gone after)
+manager_token_from_api() {
+  local dir token
+  dir=$(umask 077 && mktemp -d)
+  sign "$dir" join "$COE_NODE_NAME join" clientAuth "" 1
+  token=$(retry 30 10 docker --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$dir/join.pem" \
+    --tlskey "$dir/join-key.pem" -H "tcp://$COE_MANAGER_ADDRESS:$COE_API_PORT" swarm join-token -q manager) ||
+    die "manager 0's Docker API at $COE_MANAGER_ADDRESS:$COE_API_PORT gave no manager token"
+  rm -rf "$dir"
+  [ -n "$token" ] || die "manager 0's Docker API gave an empty manager token"
+  printf '%s\n' "$token"
 }
 
 server_cert() {
@@ -76,19 +92,25 @@ mkdir -p "$TLS_DIR"
 chmod 0700 "$TLS_DIR"
 export OPENSSL_PASS=$COE_SWARM_CA_PASSPHRASE
 
+# With TLS and the CA coe keeps, the manager token never passes through
+# Heat (where whoever may read the stack could read it, and join as a
+# manager): the other managers ask manager 0's Docker API for it.
+private=
+if ! is_true "$COE_TLS_DISABLED" && [ -n "${COE_CA_KEY_URL:-}" ]; then private=1; fi
+
 report=
 if [ "$COE_NODE_INDEX" -eq 0 ]; then
   swarm_active || docker swarm init --advertise-addr "$COE_PRIVATE_ADDRESS" --listen-addr "$COE_PRIVATE_ADDRESS:2377"
   # one assignment each, so that a failure stops the script
   worker_token=$(docker swarm join-token -q worker)
-  manager_token=$(docker swarm join-token -q manager)
-  report="worker=$worker_token manager=$manager_token"
+  report="worker=$worker_token"
+  if [ -z "$private" ]; then
+    manager_token=$(docker swarm join-token -q manager)
+    report="$report manager=$manager_token"
+  fi
   if ! is_true "$COE_TLS_DISABLED"; then
     # The CA coe keeps in Barbican (`coe env` signs with it), else our own.
-    kept=
-    if coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
-      kept=1
-    else
+    if ! coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
       openssl genrsa -out "$TLS_DIR/ca-key.pem" 2048 2>/dev/null
       openssl req -x509 -new -key "$TLS_DIR/ca-key.pem" -days 3650 -sha256 \
         -subj "/CN=$COE_CLUSTER_NAME docker API CA" -out "$TLS_DIR/ca.pem"
@@ -100,14 +122,19 @@ if [ "$COE_NODE_INDEX" -eq 0 ]; then
     mv "$CLIENT_DIR/client-key.pem" "$CLIENT_DIR/key.pem"
     report="$report ca=$(base64 -w0 <"$TLS_DIR/ca.pem")"
     # the other managers fetch a kept CA's key from Barbican themselves
-    [ -n "$kept" ] ||
+    [ -n "$private" ] ||
       report="$report cakey=$(openssl enc -aes-256-cbc -md sha256 -salt -a -A -pass env:OPENSSL_PASS <"$TLS_DIR/ca-key.pem")"
   fi
+elif [ -n "$private" ]; then
+  coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"
+  # its own assignment, so that a failure stops the script
+  token=$(manager_token_from_api)
+  retry 30 10 join_swarm "$token"
 else
   token=$(join_field manager)
   [ -n "$token" ] || die "manager 0 reported no manager token"
   retry 30 10 join_swarm "$token"
-  if ! is_true "$COE_TLS_DISABLED" && ! coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"; then
+  if ! is_true "$COE_TLS_DISABLED"; then
     join_field ca | base64 -d >"$TLS_DIR/ca.pem"
     (umask 077 && join_field cakey | openssl enc -d -aes-256-cbc -md sha256 -a -A -pass env:OPENSSL_PASS >"$TLS_DIR/ca-key.pem")
   fi
