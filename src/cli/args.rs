@@ -369,6 +369,32 @@ pub enum CaCommand {
         #[command(flatten)]
         cloud: CloudOpts,
     },
+    /// Rotate the cluster's CA, one step per run (three in all), each an
+    /// apply that replaces every node, one master at a time
+    Rotate {
+        /// The cluster (as its configuration declares it)
+        cluster: String,
+        /// The configuration's files or directories (default: the current directory)
+        paths: Vec<PathBuf>,
+        /// Environment file merged after coe's own (repeatable), as for `coe apply`
+        #[arg(short = 'e', long = "environment")]
+        env_files: Vec<PathBuf>,
+        /// Name of the configuration in stack tags (default: its directory's name)
+        #[arg(long)]
+        config_name: Option<String>,
+        /// Go ahead when replacing the masters takes the API down (one or
+        /// two masters)
+        #[arg(long)]
+        allow_downtime: bool,
+        /// Do not ask for confirmation
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show every reason and the complete diffs in the plan shown
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        cloud: CloudOpts,
+    },
     /// Sign a certificate signing request as a client certificate of the
     /// cluster (its subject and key only) and print the certificate (PEM)
     Sign {

@@ -7,19 +7,28 @@
 
 use crate::apply::{Outcome, Step, StepKind};
 use crate::cli::error::Error;
+use crate::credentials::rotation;
 use crate::credentials::{self, Credentials};
 use crate::heat::auth::Connection;
 use crate::plan::{Action, Plan, Target, add_defaults, takes_parameter};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// The hidden one among the parameters below.
 const SECRET: &str = "node_credential_secret";
 /// The parameter of templates whose masters share more than the CA.
 const SHARED: &str = "control_plane_url";
+/// The parameter of templates whose nodes a CA rotation replaces.
+const ROTATION: &str = "ca_rotation";
+
+/// The credentials plan found (or, for the cluster whose CA rotates, the
+/// next step's), by stack name: apply uses them as they were planned.
+#[derive(Default)]
+pub struct Kept(BTreeMap<String, Credentials>);
 
 /// Whether this cloud keeps cluster credentials: a Keystone login whose
 /// catalog has Barbican.
-pub fn kept(conn: &Connection) -> bool {
+pub fn keeps(conn: &Connection) -> bool {
     conn.token.is_some() && conn.services.contains_key("key-manager")
 }
 
@@ -32,8 +41,11 @@ fn parameters(conn: &Connection, t: &Target, c: &Credentials) -> Map<String, Val
         .unwrap_or_default();
     let payload = |r: &str| format!("{r}/payload");
     let mut m = Map::new();
-    m.insert("ca_cert".into(), json!(c.ca.cert_pem));
+    m.insert("ca_cert".into(), json!(c.trust));
     m.insert("ca_key_url".into(), json!(payload(&c.ca_key_ref)));
+    if takes_parameter(t, ROTATION) {
+        m.insert(ROTATION.into(), json!(c.rotation_marker));
+    }
     if takes_parameter(t, SHARED) {
         let url = c.shared_ref.as_deref().map(payload).unwrap_or_default();
         m.insert(SHARED.into(), json!(url));
@@ -49,18 +61,39 @@ fn parameters(conn: &Connection, t: &Target, c: &Credentials) -> Map<String, Val
 }
 
 /// At plan time: every cluster whose credentials exist gets them in its
-/// request, so that a plan of an unchanged cluster shows no change.
-pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Error> {
-    if !kept(conn) {
-        return Ok(());
+/// request, so that a plan of an unchanged cluster shows no change; the
+/// cluster `rotate` names gets the next step of its CA's rotation (begun in
+/// memory if none is under way: nothing is stored before the confirmation).
+pub fn attach_found(
+    conn: &Connection,
+    targets: &mut [Target],
+    rotate: Option<&str>,
+) -> Result<Kept, Error> {
+    let mut kept = Kept::default();
+    if !keeps(conn) {
+        if let Some(cluster) = rotate {
+            return Err(Error::failed(format!(
+                "this cloud's catalog has no key manager (Barbican), so coe keeps no CA for cluster `{cluster}` to rotate"
+            )));
+        }
+        return Ok(kept);
     }
     for t in targets {
-        match credentials::find(conn, &t.stack_name).map_err(Error::failed)? {
-            Some(c) => {
-                let values = parameters(conn, t, &c);
-                add_defaults(t, values, &[SECRET])
+        let found = credentials::find(conn, &t.stack_name).map_err(Error::failed)?;
+        let c = match (found, rotate == Some(t.cluster.as_str())) {
+            (Some(c), false) => c,
+            (Some(c), true) => {
+                let c = rotation::plan_new(&t.stack_name, c).map_err(Error::failed)?;
+                if !takes_parameter(t, ROTATION) {
+                    return Err(Error::failed(format!(
+                        "cluster `{}`'s template cannot replace its nodes for a CA rotation (no `{ROTATION}` parameter)",
+                        t.cluster
+                    )));
+                }
+                let step = c.rotation.step + 1;
+                c.at_step(step)
             }
-            None => {
+            (None, rotating) => {
                 // Only the user who keeps a CA may read it: anyone else's plan
                 // would take the cluster's credentials out of its stack.
                 let others =
@@ -73,10 +106,20 @@ pub fn attach_found(conn: &Connection, targets: &mut [Target]) -> Result<(), Err
                         t.stack_name
                     )));
                 }
+                if rotating {
+                    return Err(Error::failed(format!(
+                        "coe keeps no CA for cluster `{}` (stack {}) to rotate: it was created without Barbican or before coe kept CAs, or it is not created yet",
+                        t.cluster, t.stack_name
+                    )));
+                }
+                continue;
             }
-        }
+        };
+        let values = parameters(conn, t, &c);
+        add_defaults(t, values, &[SECRET]);
+        kept.0.insert(t.stack_name.clone(), c);
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// Whether coe keeps credentials for the target (found at plan time).
@@ -85,9 +128,15 @@ fn found(t: &Target) -> bool {
 }
 
 /// What the plan should say about credentials (lines short enough for any
-/// terminal: the plan above names the clusters): what creates make, and
-/// which updates open the node credential because they build masters.
-pub fn plan_note(conn: &Connection, plan: &Plan, targets: &[Target]) -> Option<String> {
+/// terminal: the plan above names the clusters): what creates make, which
+/// updates open the node credential because they build masters, and the
+/// step of a CA rotation.
+pub fn plan_note(
+    conn: &Connection,
+    plan: &Plan,
+    targets: &[Target],
+    kept: &Kept,
+) -> Option<String> {
     let target = |name: &str| targets.iter().find(|t| t.cluster == name);
     let creates = plan.creates();
     let opened: Vec<&str> = plan
@@ -97,10 +146,18 @@ pub fn plan_note(conn: &Connection, plan: &Plan, targets: &[Target]) -> Option<S
         .filter(|c| target(&c.cluster).is_some_and(found))
         .map(|c| c.cluster.as_str())
         .collect();
-    if creates.is_empty() && opened.is_empty() {
+    let rotating: Vec<(&str, u8)> = plan
+        .clusters
+        .iter()
+        .filter_map(|c| {
+            let k = kept.0.get(&c.stack_name)?;
+            (k.step > k.rotation.step).then_some((c.cluster.as_str(), k.step))
+        })
+        .collect();
+    if creates.is_empty() && opened.is_empty() && rotating.is_empty() {
         return None;
     }
-    if !kept(conn) {
+    if !keeps(conn) {
         if creates.is_empty() {
             return None;
         }
@@ -114,6 +171,13 @@ pub fn plan_note(conn: &Connection, plan: &Plan, targets: &[Target]) -> Option<S
     if creates.iter().any(made_again) {
         lines.push("Credentials: a cluster made again keeps the CA coe keeps for it; apply\n  opens its node credential for the create.".to_string());
     }
+    for (cluster, step) in &rotating {
+        lines.push(format!(
+            "CA rotation of {cluster}, step {step} of {}: {}.",
+            rotation::STEPS,
+            rotation::what(*step)
+        ));
+    }
     if !opened.is_empty() {
         lines.push(format!(
             "Credentials: the update of {} builds masters, which fetch the CA from\n  Barbican: apply opens the node credential for it and deletes it after.",
@@ -124,14 +188,16 @@ pub fn plan_note(conn: &Connection, plan: &Plan, targets: &[Target]) -> Option<S
 }
 
 /// At apply time, after the confirmation and before anything is sent: the
-/// credentials of every cluster about to be created, in its request, and
-/// the node credential open for every change that builds masters.
+/// credentials of every cluster about to be created, in its request; a CA
+/// rotation's new CA stored; and the node credential open for every change
+/// that builds masters.
 pub fn open_for_steps(
     conn: &Connection,
     targets: &mut [Target],
     steps: &mut [Step],
+    kept: &mut Kept,
 ) -> Result<(), Error> {
-    if !kept(conn) {
+    if !keeps(conn) {
         return Ok(());
     }
     for step in steps.iter_mut().filter(|s| s.builds_masters) {
@@ -148,22 +214,12 @@ pub fn open_for_steps(
         // Good for the change and a margin; apply retires it sooner.
         let minutes = t.timeout_mins.saturating_add(30);
         let shared = takes_parameter(t, SHARED);
-        let (mut c, new) = if create {
-            credentials::ensure(conn, &t.stack_name, shared, minutes)
-                .map_err(|e| failed("the credentials", e))?
-        } else if found(t) {
-            let c = credentials::find(conn, &t.stack_name)
-                .map_err(|e| failed("the credentials", e))?
-                .ok_or_else(|| {
-                    failed(
-                        "the credentials",
-                        "they were deleted since the plan; plan again".into(),
-                    )
-                })?;
-            (c, false)
-        } else {
+        let (mut c, new) = match kept.0.remove(&t.stack_name) {
+            Some(c) => (c, false),
+            None if create => credentials::ensure(conn, &t.stack_name, shared, minutes)
+                .map_err(|e| failed("the credentials", e))?,
             // Created before coe kept credentials: its masters make their own.
-            continue;
+            None => continue,
         };
         if new {
             println!(
@@ -176,6 +232,16 @@ pub fn open_for_steps(
                 credentials::add_shared(conn, &t.stack_name, &mut c)
                     .map_err(|e| failed("the masters' shared secrets", e))?;
             }
+            if c.step > c.rotation.step && c.rotation.step == 0 {
+                rotation::begin(conn, &t.stack_name, &mut c)
+                    .map_err(|e| failed("the new CA", e))?;
+                println!(
+                    "made the new CA of cluster {} for its rotation (Barbican secrets coe-{}-ca{}-*)",
+                    t.cluster,
+                    t.stack_name,
+                    c.rotation.next.unwrap_or_default()
+                );
+            }
             credentials::open(conn, &t.stack_name, &c, minutes)
                 .map_err(|e| failed("the node credential", e))?;
             println!(
@@ -187,8 +253,53 @@ pub fn open_for_steps(
         let values = parameters(conn, t, &c);
         add_defaults(t, values, &[SECRET]);
         step.request = Some(t.request.clone());
+        kept.0.insert(t.stack_name.clone(), c);
     }
     Ok(())
+}
+
+/// After apply: each CA rotation step that was applied is recorded, so the
+/// next plan starts from it; says what comes next. False if one could not
+/// be recorded (said on stderr).
+pub fn record_rotations(conn: &Connection, kept: &Kept, results: &[(Step, Outcome)]) -> bool {
+    let mut all = true;
+    for (step, outcome) in results {
+        let Some(c) = kept.0.get(&step.stack_name) else {
+            continue;
+        };
+        if c.step <= c.rotation.step {
+            continue;
+        }
+        if !matches!(outcome, Outcome::Done { .. }) {
+            eprintln!(
+                "coe: error: {}: step {} of the CA rotation did not complete; once the cause is fixed, `coe ca rotate {}` applies it again",
+                step.cluster, c.step, step.cluster
+            );
+            continue;
+        }
+        match rotation::record(conn, &step.stack_name, c) {
+            Ok(r) if r.next.is_none() => println!(
+                "{}: the CA rotation is complete: the old CA is deleted, and `coe kubeconfig` signs with the new one",
+                step.cluster
+            ),
+            Ok(_) => println!(
+                "{}: step {} of {} of the CA rotation is applied. Check that every node is back (kubectl get nodes), then run `coe ca rotate {}` for step {}.",
+                step.cluster,
+                c.step,
+                rotation::STEPS,
+                step.cluster,
+                c.step + 1
+            ),
+            Err(e) => {
+                all = false;
+                eprintln!(
+                    "coe: error: {}: step {} of the CA rotation was applied but could not be recorded in Barbican: {e}; run `coe ca rotate {}` again once Barbican answers",
+                    step.cluster, c.step, step.cluster
+                );
+            }
+        }
+    }
+    all
 }
 
 /// After apply: the node credential of every change that built masters
@@ -197,7 +308,7 @@ pub fn open_for_steps(
 /// following), it stays until it expires, and this says so. False if one
 /// could not be deleted (said on stderr).
 pub fn retire_after(conn: &Connection, results: &[(Step, Outcome)]) -> bool {
-    if !kept(conn) {
+    if !keeps(conn) {
         return true;
     }
     let mut all = true;
@@ -238,7 +349,7 @@ pub fn retire_after(conn: &Connection, results: &[(Step, Outcome)]) -> bool {
 /// After destroy: removes the credentials of the stacks that are gone;
 /// false if some could not be deleted (said on standard error).
 pub fn delete_for(conn: &Connection, stacks: &[String]) -> bool {
-    if !kept(conn) {
+    if !keeps(conn) {
         return true;
     }
     let mut all = true;
@@ -294,7 +405,7 @@ pub fn of_cluster(
             )));
         }
     };
-    if !kept(conn) {
+    if !keeps(conn) {
         return Err(Error::failed(format!(
             "this cloud's catalog has no key manager (Barbican), so coe keeps no CA: cluster `{cluster}`'s CA is on its master 0, and its admin kubeconfig is /etc/kubernetes/admin.conf there"
         )));

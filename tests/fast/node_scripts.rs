@@ -825,3 +825,44 @@ fn a_swarm_manager_gets_the_manager_token_from_manager_0s_api_not_from_heat() {
     assert!(log.contains("gave no manager token"), "{log}");
     assert!(!out.contains("got"), "{out}");
 }
+
+#[test]
+fn a_master_publishes_its_ca_bundle_for_joining_nodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now();
+    let bundle = format!(
+        "{}{}",
+        coe::ca::Ca::generate("old", now).unwrap().cert_pem,
+        coe::ca::Ca::generate("new", now).unwrap().cert_pem
+    );
+    std::fs::create_dir_all(tmp.path().join("pki")).unwrap();
+    std::fs::write(tmp.path().join("pki/ca.crt"), &bundle).unwrap();
+    let (status, log) = run(
+        tmp.path(),
+        &[("kubectl", "")],
+        "COE_KUBE_API_PORT=6443; k8s_publish_ca lb:6443",
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(
+        log.contains("--server https://127.0.0.1:6443 -n kube-public patch configmap cluster-info --type merge -p "),
+        "{log}"
+    );
+    // The patch is JSON whose kubeconfig names the endpoint and carries the
+    // whole bundle.
+    let patch = log.split(" -p ").nth(1).unwrap().trim();
+    let v: serde_json::Value = serde_json::from_str(patch).unwrap();
+    let kubeconfig = v["data"]["kubeconfig"].as_str().unwrap();
+    let parsed: serde_json::Value = serde_saphyr::from_str(kubeconfig).unwrap();
+    assert_eq!(
+        parsed["clusters"][0]["cluster"]["server"],
+        "https://lb:6443"
+    );
+    use base64::Engine;
+    let data = parsed["clusters"][0]["cluster"]["certificate-authority-data"]
+        .as_str()
+        .unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), bundle);
+}

@@ -107,7 +107,7 @@ impl TempDir {
         self.0.path()
     }
 
-    fn write(&self, name: &str, text: &str) {
+    pub fn write(&self, name: &str, text: &str) {
         std::fs::write(self.path().join(name), text).unwrap();
     }
 
@@ -928,26 +928,56 @@ cluster "{cluster}" {{
     assert!(!err.contains(&svc.password), "{err}");
 }
 
+/// `GET` of a Heat path (after the project's endpoint) as `conn`, in JSON.
+pub fn heat_get(conn: &Connection, path: &str) -> Value {
+    let mut req = conn
+        .http
+        .get(format!("{}{path}", conn.heat_url))
+        .header("Accept", "application/json");
+    if let Some(t) = &conn.token {
+        req = req.header("X-Auth-Token", t.expose());
+    }
+    // Heat's single-threaded test server drops a connection now and then
+    // under the suite's load: a GET is safe to send again.
+    let resp = (0..5)
+        .find_map(|_| req.try_clone().unwrap().send().ok())
+        .expect("Heat answers");
+    assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+    resp.json().unwrap()
+}
+
+/// The coe binary, run in `dir` (its HOME under it) as the Keystone user
+/// of `svc`: (exit code, standard output, standard error).
+pub fn coe_cli<'a>(
+    svc: &'a Services,
+    dir: &'a Path,
+) -> impl Fn(&[&str]) -> (i32, String, String) + 'a {
+    move |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coe"));
+        cmd.args(args)
+            .current_dir(dir)
+            .env("COE_POLL_INTERVAL", "0.2")
+            .env("CI", "1")
+            .env("HOME", dir.join("home"))
+            .env_remove("COE_HEAT_URL")
+            .env_remove("OS_CLOUD");
+        for (k, v) in &svc.openrc {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
 /// Every stack of the cluster (nested ones too) as its project can read it:
 /// shows (parameters, outputs), templates, environments and every event in
 /// full (an event's details carry the resource's properties), as one text.
 fn stacks_as_the_project_sees_them(conn: &Connection, stack: &str) -> String {
-    let get = |path: &str| -> Value {
-        let mut req = conn
-            .http
-            .get(format!("{}{path}", conn.heat_url))
-            .header("Accept", "application/json");
-        if let Some(t) = &conn.token {
-            req = req.header("X-Auth-Token", t.expose());
-        }
-        // Heat's single-threaded test server drops a connection now and then
-        // under the suite's load: a GET is safe to send again.
-        let resp = (0..5)
-            .find_map(|_| req.try_clone().unwrap().send().ok())
-            .expect("Heat answers");
-        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
-        resp.json().unwrap()
-    };
+    let get = |path: &str| heat_get(conn, path);
     let list = get("/stacks?show_nested=true&limit=1000");
     let mut all = String::new();
     for s in list["stacks"].as_array().unwrap() {
@@ -992,25 +1022,7 @@ fn coe_env_gives_a_swarm_cluster_docker_tls() {
     dir.write("cluster.coe", &example);
     let stubs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/heat/stub-env.yaml");
     let stubs = stubs.display().to_string();
-    let coe = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coe"));
-        cmd.args(args)
-            .current_dir(dir.path())
-            .env("COE_POLL_INTERVAL", "0.2")
-            .env("CI", "1")
-            .env("HOME", dir.path().join("home"))
-            .env_remove("COE_HEAT_URL")
-            .env_remove("OS_CLOUD");
-        for (k, v) in &svc.openrc {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let coe = coe_cli(&svc, dir.path());
     let admin = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     if !admin.services.contains_key("key-manager") {
         panic!("no Barbican in the catalog; fix: scripts/setup-barbican");

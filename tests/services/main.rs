@@ -16,4 +16,5 @@ mod faults;
 mod heat_build;
 mod heat_local;
 mod keystone;
+mod rotation;
 mod terminal;

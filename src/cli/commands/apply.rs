@@ -2,7 +2,7 @@
 
 use crate::apply::{self, Batches, Outcome, Step, StepKind};
 use crate::cli::args::{ApplyArgs, TargetOpts};
-use crate::cli::cluster_credentials;
+use crate::cli::cluster_credentials::{self, Kept};
 use crate::cli::error::Error;
 use crate::cli::exit;
 use crate::cli::remote::{Prepared, Ui, confirm, connect_full, note, plan_options, prepare};
@@ -19,6 +19,12 @@ const INTERRUPTED: i32 = 130;
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
 pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
+    apply(a, None)
+}
+
+/// Applies, and with `rotate` the next step of that cluster's CA rotation
+/// (`coe ca rotate`; the arguments then name that one cluster).
+pub fn apply(a: ApplyArgs, rotate: Option<&str>) -> crate::cli::error::Outcome {
     let saved = match a.paths.as_slice() {
         [one] if one.extension().is_some_and(|x| x == "json") && one.is_file() => {
             refuse_planning_flags(&a)?;
@@ -28,12 +34,17 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
         }
         _ => None,
     };
-    let (mut p, heat, conn, mut steps) = match saved {
+    if saved.is_some() && rotate.is_some() {
+        return Err(Error::usage(
+            "`coe ca rotate` plans its step itself: give it the configuration, not a saved plan",
+        ));
+    }
+    let (mut p, heat, conn, mut steps, mut kept) = match saved {
         Some(s) => match from_saved(&a, s)? {
             Ok(x) => x,
             Err(code) => return Ok(code),
         },
-        None => match plan_now(&a)? {
+        None => match plan_now(&a, rotate)? {
             Ok(x) => x,
             Err(code) => return Ok(code),
         },
@@ -51,31 +62,42 @@ pub fn run(a: ApplyArgs) -> crate::cli::error::Outcome {
         );
     });
     // After the confirmation, before any stack is sent.
-    cluster_credentials::open_for_steps(&conn, &mut p.targets, &mut steps)?;
+    cluster_credentials::open_for_steps(&conn, &mut p.targets, &mut steps, &mut kept)?;
     let ui = Ui::new();
     let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
     let code = report(&p, &ui, &results, "Apply");
     let retired = cluster_credentials::retire_after(&conn, &results);
-    Ok(if retired {
+    let recorded = cluster_credentials::record_rotations(&conn, &kept, &results);
+    Ok(if retired && recorded {
         code
     } else {
         code.max(exit::FAILED)
     })
 }
 
-type Ready = (Prepared, Heat, Connection, Vec<Step>);
+type Ready = (Prepared, Heat, Connection, Vec<Step>, Kept);
 
-fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
+fn plan_now(a: &ApplyArgs, rotate: Option<&str>) -> Result<Result<Ready, i32>, Error> {
     let mut p = match prepare(&a.paths, &a.target)? {
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
     let options = plan_options(&p, a.change)?;
     let (heat, conn) = connect_full(&a.cloud)?;
-    cluster_credentials::attach_found(&conn, &mut p.targets)?;
+    let kept = cluster_credentials::attach_found(&conn, &mut p.targets, rotate)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
+    if let Some(cluster) = rotate
+        && !plan.clusters.iter().any(|c| {
+            c.cluster == cluster
+                && matches!(c.action, Action::Update | Action::Replace | Action::Blocked)
+        })
+    {
+        return Err(Error::failed(format!(
+            "cluster `{cluster}` has no stack to rotate the CA of (the plan would create it); apply it first"
+        )));
+    }
     print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
-    if let Some(note) = cluster_credentials::plan_note(&conn, &plan, &p.targets) {
+    if let Some(note) = cluster_credentials::plan_note(&conn, &plan, &p.targets, &kept) {
         println!("{note}");
     }
     if plan.blocked().count() > 0 {
@@ -86,7 +108,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
         return Ok(Err(exit::FAILED));
     }
     if !plan.has_changes() {
-        return Ok(Ok((p, heat, conn, Vec::new())));
+        return Ok(Ok((p, heat, conn, Vec::new(), kept)));
     }
     if !confirm("Apply these changes?", a.yes)? {
         println!("Nothing applied.");
@@ -117,7 +139,7 @@ fn plan_now(a: &ApplyArgs) -> Result<Result<Ready, i32>, Error> {
     for o in plan.orphans.iter().filter(|o| o.action == Action::Delete) {
         steps.push(orphan_step(&o.stack_name, Some(o.remote.clone())));
     }
-    Ok(Ok((p, heat, conn, steps)))
+    Ok(Ok((p, heat, conn, steps, kept)))
 }
 
 /// A saved plan runs only if the sources still compile to the same
@@ -154,7 +176,7 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
     };
     let (heat, conn) = connect_full(&a.cloud)?;
     // As `coe plan` did, so that the requests' digests compare.
-    cluster_credentials::attach_found(&conn, &mut p.targets)?;
+    let kept = cluster_credentials::attach_found(&conn, &mut p.targets, None)?;
     if heat.base() != s.heat_url {
         return Err(Error::failed(format!(
             "the plan was made against {}, but this is {}; plan again for this cloud",
@@ -195,7 +217,7 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
         println!("Nothing applied.");
         return Ok(Err(exit::FAILED));
     }
-    Ok(Ok((p, heat, conn, steps)))
+    Ok(Ok((p, heat, conn, steps, kept)))
 }
 
 fn verb(k: StepKind) -> &'static str {

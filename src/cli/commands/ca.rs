@@ -1,7 +1,8 @@
-//! `coe ca show CLUSTER` and `coe ca sign CLUSTER CSR`: the CA coe keeps for
-//! a cluster in Barbican (README, "Cluster credentials").
+//! `coe ca show CLUSTER`, `coe ca sign CLUSTER CSR` and `coe ca rotate
+//! CLUSTER`: the CA coe keeps for a cluster in Barbican (README, "Cluster
+//! credentials").
 
-use crate::cli::args::{CaArgs, CaCommand};
+use crate::cli::args::{ApplyArgs, CaArgs, CaCommand, ChangeOpts, TargetOpts};
 use crate::cli::cluster_credentials::of_cluster;
 use crate::cli::exit;
 use crate::cli::remote::connect_full;
@@ -13,8 +14,45 @@ pub fn run(a: CaArgs) -> crate::cli::error::Outcome {
         CaCommand::Show { cluster, cloud } => {
             let (heat, conn) = connect_full(&cloud)?;
             let (_, creds) = of_cluster(&heat, &conn, &cluster)?;
-            print!("{}", creds.ca.cert_pem);
+            print!("{}", creds.trust);
+            if creds.rotation.next.is_some() {
+                eprintln!(
+                    "cluster `{cluster}`'s CA is being rotated (step {} of {} applied): its nodes trust the certificates above",
+                    creds.rotation.step,
+                    crate::credentials::rotation::STEPS
+                );
+            }
             Ok(exit::OK)
+        }
+        CaCommand::Rotate {
+            cluster,
+            paths,
+            env_files,
+            config_name,
+            allow_downtime,
+            yes,
+            full,
+            cloud,
+        } => {
+            let a = ApplyArgs {
+                paths,
+                target: TargetOpts {
+                    env_files,
+                    clusters: vec![cluster.clone()],
+                    config_name,
+                    deny_warnings: false,
+                },
+                cloud,
+                yes,
+                change: ChangeOpts {
+                    prune: false,
+                    adopt: false,
+                    allow_downtime,
+                },
+                parallel: 1,
+                full,
+            };
+            super::apply::apply(a, Some(&cluster))
         }
         CaCommand::Sign {
             cluster,

@@ -66,7 +66,7 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
             s.stack_status
         );
     }
-    if cluster_credentials::kept(&conn) {
+    if cluster_credentials::keeps(&conn) {
         println!(
             "Then each cluster's CA key and node credential (Barbican secrets coe-<stack>-*, application credential coe-<stack>) are deleted too."
         );

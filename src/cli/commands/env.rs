@@ -30,7 +30,7 @@ pub fn run(a: EnvArgs) -> crate::cli::error::Outcome {
         .ok_or("coe made no client key; this is a bug in coe")?;
     make_private_dir(&dir)?;
     let write = crate::cli::write::private;
-    write(&dir.join("ca.pem"), &Secret::new(creds.ca.cert_pem.clone()))?;
+    write(&dir.join("ca.pem"), &Secret::new(creds.trust.clone()))?;
     write(&dir.join("cert.pem"), &Secret::new(issued.cert_pem.clone()))?;
     write(&dir.join("key.pem"), &key)?;
     println!("export DOCKER_HOST={host}");

@@ -45,7 +45,7 @@ pub fn run(a: KubeconfigArgs) -> crate::cli::error::Outcome {
     let entry = Entry {
         name: &a.cluster,
         server: &server,
-        ca_pem: &creds.ca.cert_pem,
+        ca_pem: &creds.trust,
         cert_pem: &issued.cert_pem,
         key_pem: &key,
     };

@@ -16,7 +16,7 @@ pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
     };
     let options = plan_options(&p, a.change)?;
     let (heat, conn) = connect_full(&a.cloud)?;
-    cluster_credentials::attach_found(&conn, &mut p.targets)?;
+    let kept = cluster_credentials::attach_found(&conn, &mut p.targets, None)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     if a.json {
         println!(
@@ -25,7 +25,7 @@ pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
         );
     } else {
         print!("{}", plan::show(&plan, ShowOptions { full: a.full }));
-        if let Some(note) = cluster_credentials::plan_note(&conn, &plan, &p.targets) {
+        if let Some(note) = cluster_credentials::plan_note(&conn, &plan, &p.targets, &kept) {
             println!("{note}");
         }
     }

@@ -523,6 +523,20 @@ k8s_install_shared() {
   log "installed the control plane's shared secrets from Barbican"
 }
 
+# k8s_publish_ca ENDPOINT: point the cluster-info ConfigMap, through which
+# joining nodes find the API and its CA, at this master's CA bundle. During
+# a CA rotation that is both CAs, so that a node joining at any step trusts
+# every master; kubeadm itself writes only the CA it signs with.
+k8s_publish_ca() {
+  local kubeconfig patch
+  kubeconfig=$(printf 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: %s\n    server: https://%s\n  name: ""\ncontexts: null\ncurrent-context: ""\nkind: Config\npreferences: {}\nusers: null\n' \
+    "$(base64 -w0 <"$K8S_PKI/ca.crt")" "$1")
+  patch=$(printf '{"data":{"kubeconfig":"%s"}}' "$(json_escape "$kubeconfig")")
+  # the local API server, whose certificate this master's CA signed
+  retry 30 10 kubectl --kubeconfig /etc/kubernetes/admin.conf --server "https://127.0.0.1:$COE_KUBE_API_PORT" \
+    -n kube-public patch configmap cluster-info --type merge -p "$patch" >/dev/null
+}
+
 # The cluster CA coe keeps in Barbican, for kubeadm (see coe_install_ca),
 # when it keeps nothing else for the masters.
 k8s_install_ca() {

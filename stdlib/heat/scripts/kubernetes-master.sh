@@ -153,7 +153,7 @@ else
   k8s_forget_member "$endpoint"
   k8s_join "$endpoint" control-plane
 fi
-[ -n "${K8S_SHARED:-}" ] || cert_upload_timer
+if [ -n "${K8S_SHARED:-}" ]; then k8s_publish_ca "$endpoint"; else cert_upload_timer; fi
 hash=sha256:$(openssl x509 -pubkey -noout -in "$K8S_PKI/ca.crt" |
   openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
 
