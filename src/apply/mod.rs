@@ -58,6 +58,22 @@ impl Outcome {
     }
 }
 
+/// What the caller does around each change: `before`, once the checks
+/// that it may be sent have passed and just before it is (an error refuses
+/// the step), and `after`, as soon as it has an outcome. The CLI opens and
+/// closes the masters' node credential here, so that it is open only while
+/// its own cluster changes.
+pub trait Hooks: Sync {
+    fn before(&self, _step: &Step) -> Result<(), String> {
+        Ok(())
+    }
+    fn after(&self, _step: &Step, _outcome: &Outcome) {}
+}
+
+/// No hooks.
+pub struct NoHooks;
+impl Hooks for NoHooks {}
+
 /// Runs every step, at most `parallel` at a time, in the given order.
 pub fn run(
     heat: &Heat,
@@ -65,6 +81,7 @@ pub fn run(
     parallel: usize,
     progress: &dyn Progress,
     cancel: &AtomicBool,
+    hooks: &dyn Hooks,
 ) -> Vec<(Step, Outcome)> {
     let queue = Arc::new(Mutex::new(
         steps.into_iter().enumerate().collect::<Vec<_>>(),
@@ -80,8 +97,9 @@ pub fn run(
                     let outcome = if cancel.load(Ordering::SeqCst) {
                         Outcome::Refused("interrupted before it started".into())
                     } else {
-                        steps::execute(heat, &step, progress, cancel)
+                        steps::execute(heat, &step, progress, cancel, hooks)
                     };
+                    hooks.after(&step, &outcome);
                     results.lock().expect("results").push((i, step, outcome));
                 }
             });

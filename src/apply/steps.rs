@@ -3,7 +3,7 @@
 //! sent again.
 
 use super::wait::{Settled, wait};
-use super::{Outcome, Progress};
+use super::{Hooks, Outcome, Progress};
 use crate::heat::{ErrorKind, Heat, HeatError, StackSummary, stack_path};
 use crate::plan::Remote;
 use serde_json::Value;
@@ -32,6 +32,10 @@ pub struct Step {
     /// Whether the change may start masters, which fetch the cluster's
     /// secrets with its node credential (a create always does).
     pub builds_masters: bool,
+    /// Whether it rebuilds or replaces masters: Heat does not wait for
+    /// those to bootstrap again, so their credential cannot close when the
+    /// stack settles.
+    pub rebuilds_masters: bool,
 }
 
 impl Step {
@@ -47,6 +51,7 @@ impl Step {
             timeout_mins: 60,
             batches: Vec::new(),
             builds_masters: false,
+            rebuilds_masters: false,
         }
     }
 }
@@ -75,8 +80,14 @@ impl Batches {
 /// How many times a create or update is sent when replies are lost.
 const SEND_ATTEMPTS: u32 = 3;
 
-pub fn execute(heat: &Heat, step: &Step, progress: &dyn Progress, cancel: &AtomicBool) -> Outcome {
-    match run(heat, step, progress, cancel) {
+pub fn execute(
+    heat: &Heat,
+    step: &Step,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+    hooks: &dyn Hooks,
+) -> Outcome {
+    match run(heat, step, progress, cancel, hooks) {
         Ok(o) => o,
         Err(e) => Outcome::Error(e),
     }
@@ -87,6 +98,7 @@ fn run(
     step: &Step,
     progress: &dyn Progress,
     cancel: &AtomicBool,
+    hooks: &dyn Hooks,
 ) -> Result<Outcome, HeatError> {
     let current = heat.find_stack(&step.stack_name)?;
     if let Some(s) = &current
@@ -105,6 +117,9 @@ fn run(
                     s.stack_name, s.stack_status
                 )));
             }
+            if let Err(e) = hooks.before(step) {
+                return Ok(Outcome::Refused(e));
+            }
             progress.started(&step.cluster, "creating");
             let request = step.request.as_ref().expect("create has a request");
             match send_create(heat, step, request, progress, cancel)? {
@@ -120,6 +135,9 @@ fn run(
             };
             if let Err(why) = unchanged_since_plan(step, &s) {
                 return Ok(Outcome::Refused(why));
+            }
+            if let Err(e) = hooks.before(step) {
+                return Ok(Outcome::Refused(e));
             }
             progress.started(&step.cluster, "updating");
             let mut body = step.request.clone().expect("update has a request");

@@ -198,6 +198,14 @@ fn validity(params: &mut CertificateParams, now: SystemTime, days: i64) -> Resul
     Ok(())
 }
 
+/// 32 random bytes in hex, for a secret coe makes up (a node credential's):
+/// drawn from the system's random source, as a key pair is.
+pub fn random_token() -> Result<String, String> {
+    let key = KeyPair::generate().map_err(err("draw a random secret"))?;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(key.serialize_der());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// A random 16-byte serial, positive as DER wants it.
 fn serial() -> Result<SerialNumber, String> {
     let key = KeyPair::generate().map_err(err("draw a serial number"))?;

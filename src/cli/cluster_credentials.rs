@@ -13,6 +13,7 @@ use crate::heat::auth::Connection;
 use crate::plan::{Action, Plan, Target, add_defaults, takes_parameter};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// The hidden one among the parameters below.
 const SECRET: &str = "node_credential_secret";
@@ -189,9 +190,9 @@ pub fn plan_note(
 
 /// At apply time, after the confirmation and before anything is sent: the
 /// credentials of every cluster about to be created, in its request; a CA
-/// rotation's new CA stored; and the node credential open for every change
-/// that builds masters.
-pub fn open_for_steps(
+/// rotation's new CA stored. Nothing is opened yet ([`NodeCredentials`]
+/// opens each cluster's credential just before its change is sent).
+pub fn make_for_steps(
     conn: &Connection,
     targets: &mut [Target],
     steps: &mut [Step],
@@ -211,43 +212,35 @@ pub fn open_for_steps(
                 t.cluster
             ))
         };
-        // Good for the change and a margin; apply retires it sooner.
-        let minutes = t.timeout_mins.saturating_add(30);
         let shared = takes_parameter(t, SHARED);
-        let (mut c, new) = match kept.0.remove(&t.stack_name) {
-            Some(c) => (c, false),
-            None if create => credentials::ensure(conn, &t.stack_name, shared, minutes)
-                .map_err(|e| failed("the credentials", e))?,
+        let mut c = match kept.0.remove(&t.stack_name) {
+            Some(c) => c,
+            None if create => {
+                let (c, new) = credentials::ensure(conn, &t.stack_name, shared)
+                    .map_err(|e| failed("the credentials", e))?;
+                if new {
+                    println!(
+                        "made the CA of cluster {} (Barbican secrets coe-{}-*)",
+                        t.cluster, t.stack_name
+                    );
+                }
+                c
+            }
             // Created before coe kept credentials: its masters make their own.
             None => continue,
         };
-        if new {
+        if create && shared && c.shared_ref.is_none() {
+            // Made again with a template whose masters share more.
+            credentials::add_shared(conn, &t.stack_name, &mut c)
+                .map_err(|e| failed("the masters' shared secrets", e))?;
+        }
+        if c.step > c.rotation.step && c.rotation.step == 0 {
+            rotation::begin(conn, &t.stack_name, &mut c).map_err(|e| failed("the new CA", e))?;
             println!(
-                "made the CA and node credential of cluster {} (Barbican secrets coe-{}-*)",
-                t.cluster, t.stack_name
-            );
-        } else {
-            if create && shared && c.shared_ref.is_none() {
-                // Made again with a template whose masters share more.
-                credentials::add_shared(conn, &t.stack_name, &mut c)
-                    .map_err(|e| failed("the masters' shared secrets", e))?;
-            }
-            if c.step > c.rotation.step && c.rotation.step == 0 {
-                rotation::begin(conn, &t.stack_name, &mut c)
-                    .map_err(|e| failed("the new CA", e))?;
-                println!(
-                    "made the new CA of cluster {} for its rotation (Barbican secrets coe-{}-ca{}-*)",
-                    t.cluster,
-                    t.stack_name,
-                    c.rotation.next.unwrap_or_default()
-                );
-            }
-            credentials::open(conn, &t.stack_name, &c, minutes)
-                .map_err(|e| failed("the node credential", e))?;
-            println!(
-                "opened the node credential of cluster {} for this {} (its masters fetch the CA; deleted when it is over)",
+                "made the new CA of cluster {} for its rotation (Barbican secrets coe-{}-ca{}-*)",
                 t.cluster,
-                if create { "create" } else { "update" }
+                t.stack_name,
+                c.rotation.next.unwrap_or_default()
             );
         }
         let values = parameters(conn, t, &c);
@@ -256,6 +249,123 @@ pub fn open_for_steps(
         kept.0.insert(t.stack_name.clone(), c);
     }
     Ok(())
+}
+
+/// Opens each cluster's node credential just before its change is sent,
+/// and closes it as soon as that change is over, so that it is open only
+/// while its own masters may need it. What it did is said after the
+/// progress display ([`NodeCredentials::report`]).
+pub struct NodeCredentials<'a> {
+    conn: &'a Connection,
+    kept: &'a Kept,
+    /// The stacks whose credential this apply opened: only those it closes
+    /// (another apply's may be open for a change still under way).
+    opened: Mutex<Vec<String>>,
+    lines: Mutex<Vec<String>>,
+    errors: Mutex<Vec<String>>,
+}
+
+impl<'a> NodeCredentials<'a> {
+    pub fn new(conn: &'a Connection, kept: &'a Kept) -> NodeCredentials<'a> {
+        NodeCredentials {
+            conn,
+            kept,
+            opened: Mutex::new(Vec::new()),
+            lines: Mutex::new(Vec::new()),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn kept_for(&self, step: &Step) -> Option<&Credentials> {
+        if !keeps(self.conn) || step.kind == StepKind::Delete || !step.builds_masters {
+            return None;
+        }
+        self.kept.0.get(&step.stack_name)
+    }
+
+    fn say(&self, line: String) {
+        self.lines.lock().expect("lines").push(line);
+    }
+
+    /// Prints what was opened and closed; false if a credential could not
+    /// be closed (said on standard error).
+    pub fn report(self) -> bool {
+        for line in self.lines.into_inner().expect("lines") {
+            println!("{line}");
+        }
+        let errors = self.errors.into_inner().expect("errors");
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        errors.is_empty()
+    }
+}
+
+impl crate::apply::Hooks for NodeCredentials<'_> {
+    fn before(&self, step: &Step) -> Result<(), String> {
+        let Some(c) = self.kept_for(step) else {
+            return Ok(());
+        };
+        // Good for the change and a margin; closed sooner when it is over.
+        let minutes = step.timeout_mins.saturating_add(30);
+        credentials::open(self.conn, &step.stack_name, c, minutes).map_err(|e| {
+            format!("its masters' node credential could not be opened, so nothing was sent: {e}")
+        })?;
+        self.opened
+            .lock()
+            .expect("opened")
+            .push(step.stack_name.clone());
+        self.say(format!(
+            "{}: opened the node credential for the {} (its masters fetch the CA)",
+            step.cluster,
+            if step.kind == StepKind::Create {
+                "create"
+            } else {
+                "update"
+            }
+        ));
+        Ok(())
+    }
+
+    fn after(&self, step: &Step, outcome: &Outcome) {
+        if !self
+            .opened
+            .lock()
+            .expect("opened")
+            .contains(&step.stack_name)
+        {
+            return;
+        }
+        let minutes = step.timeout_mins.saturating_add(30);
+        let stays = if matches!(
+            outcome,
+            Outcome::Interrupted { .. } | Outcome::Unsure(_) | Outcome::Error(_)
+        ) {
+            Some("Heat may still be building its masters")
+        } else if step.rebuilds_masters && outcome.ok() {
+            Some("Heat does not wait for rebuilt or replaced masters to bootstrap again")
+        } else {
+            None
+        };
+        if let Some(why) = stays {
+            self.say(format!(
+                "{}: the node credential stays open ({why}); it expires {minutes} minutes after it was opened, or delete the application credential coe-{} once every master is back",
+                step.cluster, step.stack_name
+            ));
+            return;
+        }
+        match credentials::retire(self.conn, &step.stack_name) {
+            Ok(true) => self.say(format!(
+                "{}: deleted the node credential (the masters have their secrets; the one in the stack's events opens nothing now)",
+                step.cluster
+            )),
+            Ok(false) => {}
+            Err(e) => self.errors.lock().expect("errors").push(format!(
+                "coe: error: {}: the node credential could not be deleted: {e}; it expires on its own {minutes} minutes after it was opened, or delete the application credential coe-{} now",
+                step.cluster, step.stack_name
+            )),
+        }
+    }
 }
 
 /// After apply: each CA rotation step that was applied is recorded, so the
@@ -295,50 +405,6 @@ pub fn record_rotations(conn: &Connection, kept: &Kept, results: &[(Step, Outcom
                 eprintln!(
                     "coe: error: {}: step {} of the CA rotation was applied but could not be recorded in Barbican: {e}; run `coe ca rotate {}` again once Barbican answers",
                     step.cluster, c.step, step.cluster
-                );
-            }
-        }
-    }
-    all
-}
-
-/// After apply: the node credential of every change that built masters
-/// goes from Keystone (they have their secrets), so the secret the stack's
-/// events show opens nothing. When Heat may still be building (coe stopped
-/// following), it stays until it expires, and this says so. False if one
-/// could not be deleted (said on stderr).
-pub fn retire_after(conn: &Connection, results: &[(Step, Outcome)]) -> bool {
-    if !keeps(conn) {
-        return true;
-    }
-    let mut all = true;
-    for (step, outcome) in results {
-        if step.kind == StepKind::Delete || !step.builds_masters {
-            continue;
-        }
-        if matches!(
-            outcome,
-            Outcome::Interrupted { .. } | Outcome::Unsure(_) | Outcome::Error(_)
-        ) {
-            if credentials::node_credential_alive(conn, &step.stack_name).unwrap_or(true) {
-                eprintln!(
-                    "coe: warning: {}: Heat may still be building masters, so their node credential stays open until it expires (the change's timeout and 30 minutes); the next apply, or deleting the application credential coe-{} once the stack settles, closes it",
-                    step.cluster, step.stack_name
-                );
-            }
-            continue;
-        }
-        match credentials::retire(conn, &step.stack_name) {
-            Ok(true) => println!(
-                "{}: deleted the node credential (the masters have their secrets; the one in the stack's events opens nothing now)",
-                step.cluster
-            ),
-            Ok(false) => {}
-            Err(e) => {
-                all = false;
-                eprintln!(
-                    "coe: error: {}: the node credential could not be deleted: {e}; it expires on its own at the change's timeout, or delete the application credential coe-{} now",
-                    step.cluster, step.stack_name
                 );
             }
         }

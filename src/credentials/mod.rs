@@ -202,6 +202,12 @@ pub fn find(conn: &Connection, stack: &str) -> Result<Option<Credentials>, Strin
         .and_then(Value::as_str)
         .ok_or_else(|| format!("the Barbican secret {} has no secret", record_name(stack)))?;
     let shared_ref = find_secrets(conn, &shared_name(stack))?.into_iter().next();
+    if shared_ref.is_none() && parsed.get("shared") == Some(&Value::Bool(true)) {
+        return Err(incomplete(format!(
+            "the masters' shared secrets ({}) are missing",
+            shared_name(stack)
+        )));
+    }
     let mut c = Credentials::new(
         current,
         shared_ref,
@@ -242,15 +248,10 @@ fn store(conn: &Connection, name: &str, value: &Secret) -> Result<String, String
 }
 
 /// Finds the cluster's credentials, or makes them: a new CA (and, when
-/// `shared`, the masters' other shared secrets), stored readable by this
-/// user only, and a node credential open for reading them until
-/// `valid_minutes` from now. Returns whether they are new.
-pub fn ensure(
-    conn: &Connection,
-    stack: &str,
-    shared: bool,
-    valid_minutes: u64,
-) -> Result<(Credentials, bool), String> {
+/// `shared`, the masters' other shared secrets) and the node credential's
+/// secret, stored readable by this user only. The credential itself is
+/// made in Keystone only when [`open`]ed. Returns whether they are new.
+pub fn ensure(conn: &Connection, stack: &str, shared: bool) -> Result<(Credentials, bool), String> {
     if let Some(found) = find(conn, stack)? {
         return Ok((found, false));
     }
@@ -272,15 +273,10 @@ pub fn ensure(
         ca,
         key_ref: Some(ca_key_ref),
     };
-    let mut c = Credentials::new(
-        current,
-        shared_ref,
-        owner(conn)?,
-        Secret::new(String::new()),
-    );
-    // Keystone draws the secret; every later opening reuses it.
-    c.node_secret = node_credential(conn, stack, &c, None, valid_minutes)?;
-    let record = json!({"secret": c.node_secret.expose()}).to_string();
+    // Every opening of the node credential uses this secret.
+    let secret = Secret::new(ca::random_token()?);
+    let c = Credentials::new(current, shared_ref, owner(conn)?, secret);
+    let record = json!({"secret": c.node_secret.expose(), "shared": shared}).to_string();
     store(conn, &record_name(stack), &Secret::new(record))?;
     Ok((c, true))
 }
@@ -306,8 +302,7 @@ pub fn open(
     valid_minutes: u64,
 ) -> Result<(), String> {
     retire(conn, stack)?;
-    node_credential(conn, stack, c, Some(&c.node_secret), valid_minutes)?;
-    Ok(())
+    node_credential(conn, stack, c, &c.node_secret, valid_minutes)
 }
 
 /// Whether the cluster's node credential is open (it is in Keystone).
@@ -315,16 +310,15 @@ pub fn node_credential_alive(conn: &Connection, stack: &str) -> Result<bool, Str
     Ok(!find_app_credentials(conn, &app_credential_name(stack))?.is_empty())
 }
 
-/// Makes the node credential: it may read the CA key and the shared secrets
-/// of `c` and nothing else, until `valid_minutes` from now. Returns its
-/// secret (`secret`, or the one Keystone drew).
+/// Makes the node credential with `secret`: it may read the CA key and the
+/// shared secrets of `c` and nothing else, until `valid_minutes` from now.
 fn node_credential(
     conn: &Connection,
     stack: &str,
     c: &Credentials,
-    secret: Option<&Secret>,
+    secret: &Secret,
     valid_minutes: u64,
-) -> Result<Secret, String> {
+) -> Result<(), String> {
     let payloads: Vec<String> = std::iter::once(&c.ca_key_ref)
         .chain(c.shared_ref.as_ref())
         .map(|r| {
@@ -341,28 +335,31 @@ fn node_credential(
         })
         .collect();
     let expires = expiry(SystemTime::now(), valid_minutes)?;
-    let made = create_app_credential(
+    create_app_credential(
         conn,
         &app_credential_name(stack),
         &format!("coe: lets the masters of stack {stack} read its CA while apply builds them"),
         &rules,
         Some(&expires),
-        secret,
+        Some(secret),
     )?;
-    Ok(made.secret)
+    Ok(())
 }
 
 /// Other users who keep a CA for this stack name (a colleague applied the
 /// cluster, or someone planted one): their Keystone user IDs.
 pub fn kept_by_others(conn: &Connection, stack: &str) -> Result<Vec<String>, String> {
-    // The record, which every rotation keeps.
     let me = conn.user_id.clone().unwrap_or_default();
-    Ok(
-        crate::heat::keystore::secret_creators(conn, &record_name(stack))?
-            .into_iter()
-            .filter(|c| *c != me)
-            .collect(),
-    )
+    // The record, which every rotation keeps, and the first CA's key.
+    let mut others = Vec::new();
+    for name in [record_name(stack), ca_names(stack, 0).0] {
+        for creator in crate::heat::keystore::secret_creators(conn, &name)? {
+            if creator != me && !others.contains(&creator) {
+                others.push(creator);
+            }
+        }
+    }
+    Ok(others)
 }
 
 /// Deletes the node credential from Keystone, so the secret the stack's

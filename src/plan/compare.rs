@@ -36,6 +36,7 @@ pub fn plan_one(
         creates: Vec::new(),
         preview_total: None,
         builds_masters: false,
+        rebuilds_masters: false,
         request_digest: digest(&t.request),
         top_level: t.sourcemap.resources.keys().cloned().collect(),
     };
@@ -84,6 +85,8 @@ pub fn plan_one(
     if p.parameters.is_empty() && p.files.is_empty() && p.other.is_empty() {
         if stack.failed() {
             p.action = Action::Update;
+            // Heat makes what it did not make, masters among them.
+            p.builds_masters = true;
             p.reason = format!(
                 "no configuration change, but the stack is {}: apply runs the update again ({})",
                 stack.stack_status,
@@ -189,7 +192,15 @@ pub fn plan_one(
         Err(e) => return Err(e),
     }
     p.rollout = rollout(&new.template, &new_params, &p.resources, t.master_count);
-    p.builds_masters = builds_role(&new.template, &p.resources, "master");
+    p.builds_masters = builds_role(&new.template, &p.resources, "master", |e| {
+        !matches!(e, Effect::Ignored | Effect::Remove)
+    });
+    p.rebuilds_masters = builds_role(&new.template, &p.resources, "master", |e| {
+        matches!(e, Effect::Rebuild | Effect::Replace)
+    });
+    // A failed stack's update also makes what its create or last update
+    // did not, masters among them.
+    p.builds_masters |= stack.failed();
     if let Some(why) = p.rollout.as_ref().and_then(|r| r.downtime.as_ref())
         && !opts.allow_downtime
     {

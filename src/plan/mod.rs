@@ -136,6 +136,10 @@ pub struct ClusterPlan {
     /// adds, rebuilds or replaces them): apply opens their node credential.
     #[serde(skip)]
     pub builds_masters: bool,
+    /// Whether it rebuilds or replaces masters (Heat does not wait for them
+    /// to bootstrap again).
+    #[serde(skip)]
+    pub rebuilds_masters: bool,
     /// The top-level resource names of the new template.
     #[serde(skip)]
     pub top_level: Vec<String>,

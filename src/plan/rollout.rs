@@ -35,11 +35,17 @@ pub struct Rollout {
     pub downtime: Option<String>,
 }
 
-/// Whether an update whose analysis found `resources` may start a node of
-/// `role` (a group whose `coe_role` metadata names it): any change under
-/// such a group other than one its running members ignore or a removal.
-/// Read wide on purpose: the masters' node credential is opened for it.
-pub fn builds_role(template: &Value, resources: &[ResourceChange], role: &str) -> bool {
+/// Whether an update whose analysis found `resources` changes a node of
+/// `role` (a group whose `coe_role` metadata names it) with an effect
+/// `counts`: say, any but what running members ignore and removals, for
+/// "may start a master" (read wide on purpose: the masters' node
+/// credential is opened for it).
+pub fn builds_role(
+    template: &Value,
+    resources: &[ResourceChange],
+    role: &str,
+    counts: impl Fn(Effect) -> bool,
+) -> bool {
     let Some(defs) = template.get("resources").and_then(Value::as_object) else {
         return false;
     };
@@ -48,7 +54,7 @@ pub fn builds_role(template: &Value, resources: &[ResourceChange], role: &str) -
         .any(|(name, _)| {
             resources.iter().any(|r| {
                 let under = r.path == *name || r.path.starts_with(&format!("{name}/"));
-                under && !matches!(r.effect, Effect::Ignored | Effect::Remove)
+                under && counts(r.effect)
             })
         })
 }
@@ -286,7 +292,11 @@ mod tests {
 
     #[test]
     fn only_changes_that_may_start_a_master_build_masters() {
-        let builds = |changes: &[ResourceChange]| builds_role(&template(), changes, "master");
+        let builds = |changes: &[ResourceChange]| {
+            builds_role(&template(), changes, "master", |e| {
+                !matches!(e, Effect::Ignored | Effect::Remove)
+            })
+        };
         assert!(builds(&[change("masters", Effect::Update)])); // e.g. a count that grows
         assert!(builds(&[change("masters/*/server", Effect::Rebuild)]));
         assert!(builds(&[change("masters/*/server", Effect::Replace)]));

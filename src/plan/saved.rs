@@ -34,6 +34,9 @@ pub struct SavedCluster {
     /// saved before coe recorded it is read as yes.
     #[serde(default = "assume_yes")]
     pub builds_masters: bool,
+    /// Whether it rebuilds or replaces masters (see `ClusterPlan`).
+    #[serde(default = "assume_yes")]
+    pub rebuilds_masters: bool,
 }
 
 fn assume_yes() -> bool {
@@ -66,6 +69,7 @@ impl SavedPlan {
                     remote: c.remote.clone(),
                     request_digest: c.request_digest.clone(),
                     builds_masters: c.builds_masters,
+                    rebuilds_masters: c.rebuilds_masters,
                 })
                 .collect(),
             orphans: plan
@@ -116,7 +120,7 @@ mod tests {
             "clusters": [{"cluster": "a", "stack_name": "s", "action": "update",
                           "remote": null, "request_digest": "d"}]}"#;
         let p = SavedPlan::parse(text).unwrap();
-        assert!(p.clusters[0].builds_masters);
+        assert!(p.clusters[0].builds_masters && p.clusters[0].rebuilds_masters);
         let mut again: serde_json::Value = serde_json::to_value(&p).unwrap();
         again["clusters"][0]["builds_masters"] = false.into();
         let p = SavedPlan::parse(&again.to_string()).unwrap();

@@ -146,10 +146,6 @@ pub fn targets(bundles: &[Bundle], envs: &[EnvFile], config: &str) -> Result<Vec
     Ok(out)
 }
 
-/// Adds `values` to the request's `parameter_defaults` (which nested stacks
-/// inherit), `hidden` among them, and tags the request with the new digest
-/// of its hidden values. For what coe adds at plan and apply time, such as a
-/// cluster's credentials, which are not compiled from the sources.
 /// Whether the cluster's top-level template declares parameter `name`.
 pub fn takes_parameter(t: &Target, name: &str) -> bool {
     let Some(text) = t.request.get("template").and_then(Value::as_str) else {
@@ -161,6 +157,10 @@ pub fn takes_parameter(t: &Target, name: &str) -> bool {
         .is_some()
 }
 
+/// Adds `values` to the request's `parameter_defaults` (which nested stacks
+/// inherit), `hidden` among them, and tags the request with the new digest
+/// of its hidden values. For what coe adds at plan and apply time, such as a
+/// cluster's credentials, which are not compiled from the sources.
 pub fn add_defaults(t: &mut Target, values: Map<String, Value>, hidden: &[&str]) {
     let obj = t.request.as_object_mut().expect("request is an object");
     let env = obj

@@ -866,3 +866,60 @@ fn a_master_publishes_its_ca_bundle_for_joining_nodes() {
         .unwrap();
     assert_eq!(String::from_utf8(decoded).unwrap(), bundle);
 }
+
+/// A kubeadm whose first join fails, whose reset empties the PKI directory
+/// (as the real one does), and whose join needs the shared secrets there.
+const KUBEADM_RESET_WIPES: &str = r#"
+case $1 in
+  join)
+    [ -f "$PKI/etcd/ca.key" ] || { echo "join without the shared secrets" >>"$CALLS"; exit 1; }
+    n=$(( $(cat "$PKI.count" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$PKI.count"
+    [ "$n" -ge 2 ] ;;
+  reset) rm -rf "${PKI:?}"/* ;;
+esac"#;
+
+#[test]
+fn a_master_retrying_its_join_gets_its_shared_secrets_back_after_each_reset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = tmp.path().join("pki");
+    std::fs::create_dir_all(pki.join("etcd")).unwrap();
+    for f in ["ca.crt", "ca.key", "etcd/ca.crt", "etcd/ca.key", "sa.key"] {
+        std::fs::write(pki.join(f), f).unwrap();
+    }
+    // k8s_join writes /etc/coe/kubeadm-join.yaml: here, a file of the test's
+    let script = format!(
+        "export PKI={}; k8s_join_config() {{ :; }}; K8S_SHARED=1; \
+         eval \"$(declare -f k8s_join | sed 's#/etc/coe/kubeadm-join.yaml#{}#g')\"; \
+         k8s_join lb:6443",
+        pki.display(),
+        tmp.path().join("join.yaml").display()
+    );
+    let (status, log) = run(
+        tmp.path(),
+        &[("kubeadm", KUBEADM_RESET_WIPES), ("curl", "")],
+        &script,
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(!log.contains("join without the shared secrets"), "{log}");
+    assert_eq!(log.matches("kubeadm join --config").count(), 2, "{log}");
+    assert_eq!(
+        std::fs::read_to_string(pki.join("etcd/ca.key")).unwrap(),
+        "etcd/ca.key"
+    );
+    // the copy is gone after
+    assert!(!tmp.path().join("state/shared-pki").exists(), "{log}");
+}
+
+#[test]
+fn two_files_openssl_cannot_read_are_not_a_key_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (status, out) = run_stdout(
+        tmp.path(),
+        &format!(
+            "cd {}; printf 'junk' >a.crt; printf 'junk' >a.key; \
+             if coe_same_key a.crt a.key; then echo same; else echo differ; fi",
+            tmp.path().display()
+        ),
+    );
+    assert_eq!((status, out.as_str()), (0, "differ\n"));
+}

@@ -95,9 +95,9 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     let conn = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     let stack = unique("coe-creds");
     assert!(find(&conn, &stack).unwrap().is_none());
-    let (made, new) = ensure(&conn, &stack, true, 60).unwrap();
+    let (made, new) = ensure(&conn, &stack, true).unwrap();
     assert!(new);
-    let (found, new) = ensure(&conn, &stack, true, 60).unwrap();
+    let (found, new) = ensure(&conn, &stack, true).unwrap();
     assert!(!new, "a second ensure made new credentials");
     assert_eq!(found.ca.cert_pem, made.ca.cert_pem);
     assert_eq!(found.ca_key_ref, made.ca_key_ref);
@@ -125,6 +125,9 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
         ),
         ("OS_REGION_NAME", "RegionOne"),
     ];
+    // Made, the credential is not open yet: only `open` makes it in Keystone.
+    assert!(!coe::credentials::node_credential_alive(&conn, &stack).unwrap());
+    open(&conn, &stack, &made, 60).unwrap();
     let node = login(&CloudArgs::default(), &dir.env(&vars));
     let key = fetch_secret(&node, &made.ca_key_ref).unwrap();
     assert_eq!(key.expose(), made.ca.key_pem().expose());
@@ -175,7 +178,7 @@ fn a_clusters_credentials_are_made_once_found_again_and_deleted_whole() {
     let cert_ref = find_secrets(&conn, &format!("coe-{stack}-ca-cert")).unwrap();
     delete_secret(&conn, &cert_ref[0]).unwrap();
     let e = find(&conn, &stack).unwrap_err();
-    assert!(e.contains("the CA certificate missing"), "{e}");
+    assert!(e.contains("the CA certificate (coe-"), "{e}");
     let removed = delete(&conn, &stack).unwrap();
     assert_eq!(removed.len(), 3, "{removed:?}"); // the key, the record, the shared secrets
     assert!(find(&conn, &stack).unwrap().is_none());
@@ -266,7 +269,7 @@ fn another_project_member_cannot_plant_a_clusters_ca() {
         coe::credentials::kept_by_others(&conn, &stack).unwrap(),
         vec![user_id.clone()]
     );
-    let (made, new) = ensure(&conn, &stack, false, 60).unwrap();
+    let (made, new) = ensure(&conn, &stack, false).unwrap();
     assert!(new);
     assert_ne!(made.ca.cert_pem, planted.cert_pem);
     // Mallory's coe sees that the owner keeps a CA for it, and refuses to
@@ -278,8 +281,8 @@ fn another_project_member_cannot_plant_a_clusters_ca() {
     // And Mallory cannot read the real key.
     let e = fetch_secret(&mallory, &made.ca_key_ref).unwrap_err();
     assert!(e.contains("only the user who applied the cluster"), "{e}");
-    // Three secrets and the (unretired) application credential.
-    assert_eq!(delete(&conn, &stack).unwrap().len(), 4);
+    // Three secrets (ensure opens no application credential).
+    assert_eq!(delete(&conn, &stack).unwrap().len(), 3);
     for r in find_secrets(&mallory, &format!("coe-{stack}-ca-key"))
         .unwrap()
         .into_iter()

@@ -723,7 +723,16 @@ cluster "{cluster}" {{
     let admin = login(&CloudArgs::default(), &dir.env(&openrc(&svc)));
     let stack = coe::check::stack_name(&cluster);
     if admin.services.contains_key("key-manager") {
-        assert!(out.contains("made the CA and node credential"), "{out}");
+        assert!(
+            out.contains(&format!("made the CA of cluster {cluster}")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "{cluster}: opened the node credential for the create"
+            )),
+            "{out}"
+        );
         assert!(
             out.contains("Credentials: apply makes each new cluster's CA"),
             "{out}"
@@ -808,7 +817,7 @@ cluster "{cluster}" {{
         assert_eq!(code, 0, "{out}{err}");
         assert!(
             out.contains(&format!(
-                "opened the node credential of cluster {cluster} for this update"
+                "{cluster}: opened the node credential for the update"
             )),
             "{out}"
         );

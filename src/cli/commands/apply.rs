@@ -62,11 +62,12 @@ pub fn apply(a: ApplyArgs, rotate: Option<&str>) -> crate::cli::error::Outcome {
         );
     });
     // After the confirmation, before any stack is sent.
-    cluster_credentials::open_for_steps(&conn, &mut p.targets, &mut steps, &mut kept)?;
+    cluster_credentials::make_for_steps(&conn, &mut p.targets, &mut steps, &mut kept)?;
     let ui = Ui::new();
-    let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
+    let hooks = cluster_credentials::NodeCredentials::new(&conn, &kept);
+    let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL, &hooks);
     let code = report(&p, &ui, &results, "Apply");
-    let retired = cluster_credentials::retire_after(&conn, &results);
+    let retired = hooks.report();
     let recorded = cluster_credentials::record_rotations(&conn, &kept, &results);
     Ok(if retired && recorded {
         code
@@ -124,6 +125,7 @@ fn plan_now(a: &ApplyArgs, rotate: Option<&str>) -> Result<Result<Ready, i32>, E
         let t = target(&p, &c.cluster);
         let mut s = step(t, kind, c.remote.clone());
         s.builds_masters = kind == StepKind::Create || c.builds_masters;
+        s.rebuilds_masters = c.rebuilds_masters;
         s.batches = c
             .rollout
             .iter()
@@ -207,6 +209,7 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
         println!("{} {}", verb(kind), c.cluster);
         let mut s = step(t, kind, c.remote.clone());
         s.builds_masters = kind == StepKind::Create || c.builds_masters;
+        s.rebuilds_masters = c.rebuilds_masters;
         steps.push(s);
     }
     for o in s.orphans.iter().filter(|o| o.action == Action::Delete) {
@@ -245,6 +248,7 @@ fn step(t: &Target, kind: StepKind, remote: Option<plan::Remote>) -> Step {
         timeout_mins: t.timeout_mins,
         batches: Vec::new(),
         builds_masters: false,
+        rebuilds_masters: false,
     }
 }
 

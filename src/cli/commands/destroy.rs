@@ -85,7 +85,7 @@ pub fn run(a: DestroyArgs) -> crate::cli::error::Outcome {
         }
     });
     let ui = Ui::new();
-    let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL);
+    let results = apply::run(&heat, steps, a.parallel, &ui, &CANCEL, &apply::NoHooks);
     let gone: Vec<String> = results
         .iter()
         .filter(|(_, o)| matches!(o, apply::Outcome::Deleted))

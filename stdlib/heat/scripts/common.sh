@@ -272,18 +272,27 @@ coe_barbican_get() {
   printf '{"auth":{"identity":{"methods":["application_credential"],"application_credential":{"name":"%s","user":{"id":"%s"},"secret":"%s"}}}}' \
     "$(json_escape "$COE_NODE_CREDENTIAL_NAME")" "$(json_escape "$COE_NODE_CREDENTIAL_USER")" \
     "$(json_escape "$COE_NODE_CREDENTIAL_SECRET")" >"$tmp/auth.json"
-  # Secrets go in files, never on a command line other users can read.
-  retry 5 10 curl -fsS --connect-timeout 20 -D "$tmp/headers" -o /dev/null \
-    -H 'Content-Type: application/json' --data @"$tmp/auth.json" "$COE_KEYSTONE_URL/auth/tokens" ||
+  # Secrets go in files, never on a command line other users can read, and
+  # the files go whatever happens.
+  if ! retry 5 10 curl -fsS --connect-timeout 20 -D "$tmp/headers" -o /dev/null \
+    -H 'Content-Type: application/json' --data @"$tmp/auth.json" "$COE_KEYSTONE_URL/auth/tokens"; then
+    rm -rf "$tmp"
     die "Keystone at $COE_KEYSTONE_URL refused the node credential (apply opens it only while it builds masters); the cluster's secrets cannot be fetched"
+  fi
   token=$(awk -F': ' 'tolower($1) == "x-subject-token" { print $2 }' "$tmp/headers" | tr -d '\r')
-  [ -n "$token" ] || die "Keystone at $COE_KEYSTONE_URL gave no token for the node credential"
   printf 'X-Auth-Token: %s\n' "$token" >"$tmp/token"
+  rm -f "$tmp/auth.json" "$tmp/headers"
+  if [ -z "$token" ]; then
+    rm -rf "$tmp"
+    die "Keystone at $COE_KEYSTONE_URL gave no token for the node credential"
+  fi
   while [ $# -ge 2 ]; do
     mkdir -p "$(dirname "$2")"
-    (umask 077 && retry 5 10 curl -fsS --connect-timeout 20 -H @"$tmp/token" \
-      -H 'Accept: application/octet-stream' -o "$2" "$1") ||
+    if ! (umask 077 && retry 5 10 curl -fsS --connect-timeout 20 -H @"$tmp/token" \
+      -H 'Accept: application/octet-stream' -o "$2" "$1"); then
+      rm -rf "$tmp"
       die "Barbican refused the secret at $1"
+    fi
     shift 2
   done
   rm -rf "$tmp"
@@ -292,13 +301,15 @@ coe_barbican_get() {
 # coe_same_key CERT_OR_PUBLIC KEY: whether KEY is the private half of the
 # certificate or public key in the first file
 coe_same_key() {
-  local public
+  local public private
   if grep -q 'BEGIN CERTIFICATE' "$1"; then
-    public=$(openssl x509 -noout -pubkey -in "$1")
+    public=$(openssl x509 -noout -pubkey -in "$1" 2>/dev/null) || return 1
   else
-    public=$(openssl pkey -pubin -pubout -in "$1")
+    public=$(openssl pkey -pubin -pubout -in "$1" 2>/dev/null) || return 1
   fi
-  [ "$public" = "$(openssl pkey -pubout -in "$2")" ]
+  private=$(openssl pkey -pubout -in "$2" 2>/dev/null) || return 1
+  # two files openssl cannot read are not a match
+  [ -n "$public" ] && [ "$public" = "$private" ]
 }
 
 # coe_install_ca CERT KEY: the cluster CA coe keeps in Barbican. Returns 0

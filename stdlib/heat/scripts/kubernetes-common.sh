@@ -438,15 +438,27 @@ k8s_join() {
   k8s_join_config "$@" >/etc/coe/kubeadm-join.yaml
   chmod 0600 /etc/coe/kubeadm-join.yaml
   k8s_wait_api "$1"
-  local i
+  local i keep=$COE_STATE/shared-pki
+  # kubeadm reset empties the PKI directory: the shared secrets from
+  # Barbican are put back after it (the node credential may be closed by then)
+  if [ -n "${K8S_SHARED:-}" ]; then
+    rm -rf "$keep"
+    (umask 077 && mkdir -p "$keep" && cp -a "$K8S_PKI/." "$keep/")
+  fi
   for i in 1 2 3 4 5 6 7 8 9 10; do
     if kubeadm join --config /etc/coe/kubeadm-join.yaml --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"; then
+      rm -rf "$keep"
       return 0
     fi
     log "kubeadm join attempt $i failed; retrying"
     kubeadm reset -f >/dev/null 2>&1 || true
+    if [ -n "${K8S_SHARED:-}" ]; then
+      mkdir -p "$K8S_PKI"
+      cp -a "$keep/." "$K8S_PKI/"
+    fi
     sleep 30
   done
+  rm -rf "$keep"
   die "could not join the cluster at $1"
 }
 

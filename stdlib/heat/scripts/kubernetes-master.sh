@@ -135,15 +135,17 @@ endpoint=$host:$COE_KUBE_API_PORT
 # Every master installs what the masters share, if coe keeps it; else
 # master 0 makes it and uploads it, encrypted with the certificate key, for
 # the others to download (and again every hour, see cert_upload_timer).
-k8s_install_shared || true
-upload=(--upload-certs)
-[ -z "${K8S_SHARED:-}" ] || upload=()
+if [ -n "${COE_CONTROL_PLANE_URL:-}" ]; then k8s_install_shared; fi
 if [ "$COE_NODE_INDEX" -eq 0 ] && ! { [ -n "${COE_API_ADDRESS:-}" ] && k8s_control_plane_up "$endpoint"; }; then
-  [ -n "${K8S_SHARED:-}" ] || k8s_install_ca
   init_config "$endpoint" >/etc/coe/kubeadm-init.yaml
   chmod 0600 /etc/coe/kubeadm-init.yaml
-  kubeadm init --config /etc/coe/kubeadm-init.yaml "${upload[@]}" \
-    --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
+  if [ -n "${K8S_SHARED:-}" ]; then
+    kubeadm init --config /etc/coe/kubeadm-init.yaml --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
+  else
+    k8s_install_ca
+    kubeadm init --config /etc/coe/kubeadm-init.yaml --upload-certs \
+      --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"
+  fi
   install_network
 else
   [ "$COE_NODE_INDEX" -ne 0 ] || log "a control plane answers at $endpoint: joining it, not starting a new cluster"

@@ -21,8 +21,11 @@ swarm_active() {
   [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]
 }
 
+# join_swarm: join with $SWARM_TOKEN, read here so that no log line (retry
+# names the command it retries, and a failure's last lines go to Heat)
+# carries the token
 join_swarm() {
-  swarm_active || docker swarm join --token "$1" --advertise-addr "$COE_PRIVATE_ADDRESS" "$COE_MANAGER_ADDRESS:2377"
+  swarm_active || docker swarm join --token "$SWARM_TOKEN" --advertise-addr "$COE_PRIVATE_ADDRESS" "$COE_MANAGER_ADDRESS:2377"
 }
 
 # sign DIR NAME CN USAGE [SANS [DAYS]]: a key and certificate signed by the
@@ -128,12 +131,12 @@ if [ "$COE_NODE_INDEX" -eq 0 ]; then
 elif [ -n "$private" ]; then
   coe_install_ca "$TLS_DIR/ca.pem" "$TLS_DIR/ca-key.pem"
   # its own assignment, so that a failure stops the script
-  token=$(manager_token_from_api)
-  retry 30 10 join_swarm "$token"
+  SWARM_TOKEN=$(manager_token_from_api)
+  retry 30 10 join_swarm
 else
-  token=$(join_field manager)
-  [ -n "$token" ] || die "manager 0 reported no manager token"
-  retry 30 10 join_swarm "$token"
+  SWARM_TOKEN=$(join_field manager)
+  [ -n "$SWARM_TOKEN" ] || die "manager 0 reported no manager token"
+  retry 30 10 join_swarm
   if ! is_true "$COE_TLS_DISABLED"; then
     join_field ca | base64 -d >"$TLS_DIR/ca.pem"
     (umask 077 && join_field cakey | openssl enc -d -aes-256-cbc -md sha256 -a -A -pass env:OPENSSL_PASS >"$TLS_DIR/ca-key.pem")
