@@ -523,8 +523,10 @@ k8s_install_shared() {
       case $f in *.key) umask 077 ;; *) umask 022 ;; esac
       awk -v want="$f" '/^=== / { on = ($2 == want); next } on' "$tmp/bundle" >"$K8S_PKI/$f"
     )
-    grep -q '^-----BEGIN ' "$K8S_PKI/$f" ||
+    if ! grep -q '^-----BEGIN ' "$K8S_PKI/$f"; then
+      rm -rf "$tmp"
       die "the control plane's secrets at $COE_CONTROL_PLANE_URL have no $f"
+    fi
   done
   rm -rf "$tmp"
   for f in front-proxy-ca:crt etcd/ca:crt sa:pub; do
