@@ -65,10 +65,13 @@ fn parameters(conn: &Connection, t: &Target, c: &Credentials) -> Map<String, Val
 /// request, so that a plan of an unchanged cluster shows no change; the
 /// cluster `rotate` names gets the next step of its CA's rotation (begun in
 /// memory if none is under way: nothing is stored before the confirmation).
+/// `applied` holds, by stack name, the `ca_rotation` marker each stack has
+/// now (only the rotated cluster's is needed).
 pub fn attach_found(
     conn: &Connection,
     targets: &mut [Target],
     rotate: Option<&str>,
+    applied: &BTreeMap<String, String>,
 ) -> Result<Kept, Error> {
     let mut kept = Kept::default();
     if !keeps(conn) {
@@ -84,12 +87,44 @@ pub fn attach_found(
         let c = match (found, rotate == Some(t.cluster.as_str())) {
             (Some(c), false) => c,
             (Some(c), true) => {
-                let c = rotation::plan_new(&t.stack_name, c).map_err(Error::failed)?;
                 if !takes_parameter(t, ROTATION) {
                     return Err(Error::failed(format!(
-                        "cluster `{}`'s template cannot replace its nodes for a CA rotation (no `{ROTATION}` parameter)",
+                        "`coe ca rotate` rotates Kubernetes clusters, whose templates replace every node for each step; cluster `{}`'s does not (a swarm whose manager 0 is replaced starts a new swarm)",
                         t.cluster
                     )));
+                }
+                if t.master_count < 2 {
+                    return Err(Error::failed(format!(
+                        "cluster `{}` has one master: each step of a rotation replaces it, and with it the control plane's data; create the cluster again instead (or give it three masters first)",
+                        t.cluster
+                    )));
+                }
+                let mut c = rotation::plan_new(&t.stack_name, c).map_err(Error::failed)?;
+                // A step Heat applied whose record was lost (Barbican or the
+                // connection failed, coe was stopped): recorded now.
+                if c.rotation.next.is_some()
+                    && c.rotation.step < rotation::STEPS
+                    && applied.get(&t.stack_name)
+                        == Some(&rotation::marker(c.rotation, c.rotation.step + 1))
+                {
+                    let done = c.clone().at_step(c.rotation.step + 1);
+                    let r = rotation::record(conn, &t.stack_name, &done).map_err(Error::failed)?;
+                    println!(
+                        "step {} of cluster {}'s CA rotation was applied but not recorded; recorded it now",
+                        done.step, t.cluster
+                    );
+                    c = credentials::find(conn, &t.stack_name)
+                        .map_err(Error::failed)?
+                        .ok_or_else(|| {
+                            Error::failed("the credentials went while recording".to_string())
+                        })?;
+                    if r.next.is_none() {
+                        println!("cluster {}'s CA rotation is complete", t.cluster);
+                        let values = parameters(conn, t, &c);
+                        add_defaults(t, values, &[SECRET]);
+                        kept.0.insert(t.stack_name.clone(), c);
+                        continue;
+                    }
                 }
                 let step = c.rotation.step + 1;
                 c.at_step(step)
@@ -201,7 +236,14 @@ pub fn make_for_steps(
     if !keeps(conn) {
         return Ok(());
     }
-    for step in steps.iter_mut().filter(|s| s.builds_masters) {
+    for step in steps.iter_mut() {
+        let rotating = kept
+            .0
+            .get(&step.stack_name)
+            .is_some_and(|c| c.step > c.rotation.step);
+        if !step.builds_masters && !rotating {
+            continue;
+        }
         let Some(t) = targets.iter_mut().find(|t| t.stack_name == step.stack_name) else {
             continue;
         };
@@ -234,8 +276,9 @@ pub fn make_for_steps(
             credentials::add_shared(conn, &t.stack_name, &mut c)
                 .map_err(|e| failed("the masters' shared secrets", e))?;
         }
-        if c.step > c.rotation.step && c.rotation.step == 0 {
-            rotation::begin(conn, &t.stack_name, &mut c).map_err(|e| failed("the new CA", e))?;
+        if c.step > c.rotation.step
+            && rotation::begin(conn, &t.stack_name, &mut c).map_err(|e| failed("the new CA", e))?
+        {
             println!(
                 "made the new CA of cluster {} for its rotation (Barbican secrets coe-{}-ca{}-*)",
                 t.cluster,
@@ -342,7 +385,12 @@ impl crate::apply::Hooks for NodeCredentials<'_> {
             Outcome::Interrupted { .. } | Outcome::Unsure(_) | Outcome::Error(_)
         ) {
             Some("Heat may still be building its masters")
-        } else if step.rebuilds_masters && outcome.ok() {
+        } else if step.rebuilds_masters
+            && matches!(
+                outcome,
+                Outcome::Done { .. } | Outcome::Failed { .. } | Outcome::TimedOut { .. }
+            )
+        {
             Some("Heat does not wait for rebuilt or replaced masters to bootstrap again")
         } else {
             None
@@ -389,7 +437,7 @@ pub fn record_rotations(conn: &Connection, kept: &Kept, results: &[(Step, Outcom
         }
         match rotation::record(conn, &step.stack_name, c) {
             Ok(r) if r.next.is_none() => println!(
-                "{}: the CA rotation is complete: the old CA is deleted, and `coe kubeconfig` signs with the new one",
+                "{}: the CA rotation is complete: no node trusts the old CA, and `coe kubeconfig` signs with the new one (the old CA's secrets stay in Barbican until the next rotation begins or `coe destroy`)",
                 step.cluster
             ),
             Ok(_) => println!(

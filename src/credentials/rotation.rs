@@ -4,10 +4,13 @@
 //!
 //! 1. every node trusts both CAs, and signs with the old one;
 //! 2. every node signs with the new CA, and still trusts both;
-//! 3. every node trusts the new CA only; the old one is deleted.
+//! 3. every node trusts the new CA only (the old one's secrets are deleted
+//!    when the next rotation begins).
 //!
-//! No node ever meets a certificate it does not trust: each step only
-//! starts once every node has the previous one. Heat replaces a node when
+//! Each step replaces the masters first, one at a time, then the workers,
+//! so a node of the next step only meets nodes of this step or the last,
+//! whose certificates it trusts. Heat does not wait for a replaced node to
+//! bootstrap, so the user checks the nodes between runs. Heat replaces a node when
 //! its scheduler hints change, so each step's `ca_rotation` parameter (the
 //! marker) differs from the last; the templates add it to the nodes'
 //! hints, and leave them as they are for a cluster never rotated.
@@ -60,7 +63,7 @@ pub fn what(step: u8) -> &'static str {
         1 => "every node is replaced to trust the new CA beside the old one",
         2 => "every node is replaced to sign with the new CA (it still trusts both)",
         _ => {
-            "every node is replaced to trust the new CA only; then the old CA is deleted, and client certificates it signed stop working"
+            "every node is replaced to trust the new CA only; client certificates the old CA signed stop working"
         }
     }
 }
@@ -112,25 +115,36 @@ pub fn plan_new(stack: &str, mut c: Credentials) -> Result<Credentials, String> 
     Ok(c)
 }
 
-/// Stores the new CA of [`plan_new`] and records the rotation as begun; a
-/// no-op for one already stored.
-pub fn begin(conn: &Connection, stack: &str, c: &mut Credentials) -> Result<(), String> {
+/// Stores the new CA of [`plan_new`] and records the rotation as begun,
+/// after deleting what an earlier rotation left of the CAs before the
+/// current one; returns false (and does nothing) for one already stored.
+pub fn begin(conn: &Connection, stack: &str, c: &mut Credentials) -> Result<bool, String> {
     let (Some(generation), Some(next)) = (c.rotation.next, c.next.as_mut()) else {
         return Err(format!("no rotation of stack {stack}'s CA is planned"));
     };
     if next.key_ref.is_some() {
-        return Ok(());
+        return Ok(false);
+    }
+    for old in 0..c.rotation.current {
+        let (key_name, cert_name) = ca_names(stack, old);
+        for name in [key_name, cert_name] {
+            for secret_ref in find_secrets(conn, &name)? {
+                delete_secret(conn, &secret_ref)?;
+            }
+        }
     }
     let (key_name, cert_name) = ca_names(stack, generation);
     let key_ref = store(conn, &key_name, next.ca.key_pem())?;
     store(conn, &cert_name, &Secret::new(next.ca.cert_pem.clone()))?;
     next.key_ref = Some(key_ref);
-    write(conn, stack, c.rotation)
+    write(conn, stack, c.rotation)?;
+    Ok(true)
 }
 
 /// Records that the step `c` is at was applied. After the last, the new CA
-/// is the current one and the old one's secrets go. Returns the rotation
-/// as recorded.
+/// is the current one; the old one's secrets stay (no node trusts it, and
+/// they are what a way back would need) until the next rotation begins.
+/// Returns the rotation as recorded.
 pub fn record(conn: &Connection, stack: &str, c: &Credentials) -> Result<Rotation, String> {
     let Some(next) = c.rotation.next else {
         return Err(format!("no rotation of stack {stack}'s CA is under way"));
@@ -149,12 +163,6 @@ pub fn record(conn: &Connection, stack: &str, c: &Credentials) -> Result<Rotatio
         step: 0,
     };
     write(conn, stack, done)?;
-    let (key_name, cert_name) = ca_names(stack, c.rotation.current);
-    for name in [key_name, cert_name] {
-        for secret_ref in find_secrets(conn, &name)? {
-            delete_secret(conn, &secret_ref)?;
-        }
-    }
     Ok(done)
 }
 

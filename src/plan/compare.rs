@@ -201,6 +201,7 @@ pub fn plan_one(
     // A failed stack's update also makes what its create or last update
     // did not, masters among them.
     p.builds_masters |= stack.failed();
+    p.rebuilds_masters |= stack.failed();
     if let Some(why) = p.rollout.as_ref().and_then(|r| r.downtime.as_ref())
         && !opts.allow_downtime
     {

@@ -45,7 +45,8 @@ fn run_all(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String, St
     std::fs::write(&calls, "").unwrap();
     let prologue = format!(
         ". {0}/common.sh; . {0}/kubernetes-common.sh; sleep() {{ :; }}; \
-         COE_STATE={1}/state; K8S_PKI={1}/pki; COE_NODE_NAME=m-1; ",
+         COE_STATE={1}/state; K8S_PKI={1}/pki; K8S_ETCD_DIR={1}/etcd; \
+         K8S_DISCOVERY={1}/discovery.conf; COE_NODE_NAME=m-1; ",
         scripts.display(),
         dir.display()
     );
@@ -683,11 +684,33 @@ fn every_master_installs_the_shared_secrets_from_barbican_checked_pair_by_pair()
     assert_eq!(log.matches("auth/tokens").count(), 2, "{log}");
     assert!(!log.contains("s3cret"), "{log}");
     assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "{log}");
-    // The join downloads nothing (no certificate key) and pins the CA.
+    // The join downloads nothing (no certificate key) and finds the API
+    // through a kubeconfig that trusts exactly the CAs coe keeps.
     assert!(out.contains("shared=1"), "{out}");
     assert!(!out.contains("certificateKey"), "{out}");
-    assert!(out.contains("caCertHashes: [\"sha256:"), "{out}");
     assert!(!out.contains("unsafeSkipCAVerification"), "{out}");
+    let discovery = tmp.path().join("discovery.conf");
+    assert!(
+        out.contains(&format!("kubeConfigPath: {}", discovery.display())),
+        "{out}"
+    );
+    let conf: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&discovery).unwrap()).unwrap();
+    assert_eq!(conf["clusters"][0]["cluster"]["server"], "https://lb:6443");
+    use base64::Engine;
+    let trusted = base64::engine::general_purpose::STANDARD
+        .decode(
+            conf["clusters"][0]["cluster"]["certificate-authority-data"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(String::from_utf8(trusted).unwrap(), ca.cert_pem);
+    // The controller manager signs with the first certificate alone.
+    assert_eq!(
+        std::fs::read_to_string(pki.join("ca-signing.crt")).unwrap(),
+        ca.cert_pem
+    );
 
     // A joining master with them fetches no certificates and keeps them.
     let (status, log) = run(
@@ -922,4 +945,44 @@ fn two_files_openssl_cannot_read_are_not_a_key_pair() {
         ),
     );
     assert_eq!((status, out.as_str()), (0, "differ\n"));
+}
+
+#[test]
+fn a_master_with_the_kept_cas_joins_in_phases_trusting_every_ca_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kubectl = r#"case "$*" in *"config view"*) echo coe-cluster ;; esac"#;
+    let (status, log) = run(
+        tmp.path(),
+        &[("kubeadm", ""), ("kubectl", kubectl)],
+        "K8S_SHARED=1; k8s_join_once control-plane",
+    );
+    assert_eq!(status, 0, "{log}");
+    let calls: Vec<&str> = log.lines().filter(|l| l.starts_with("kube")).collect();
+    let pki = tmp.path().join("pki");
+    let expect = [
+        "kubeadm join phase preflight --config /etc/coe/kubeadm-join.yaml --ignore-preflight-errors=",
+        "kubeadm join phase control-plane-prepare all --config /etc/coe/kubeadm-join.yaml",
+        "kubectl --kubeconfig /etc/kubernetes/admin.conf config view",
+        &format!(
+            "kubectl --kubeconfig /etc/kubernetes/admin.conf config set-cluster coe-cluster --certificate-authority={}/ca.crt --embed-certs",
+            pki.display()
+        ),
+        "kubeadm join --config /etc/coe/kubeadm-join.yaml --skip-phases=preflight,control-plane-prepare",
+    ];
+    assert_eq!(calls.len(), expect.len(), "{log}");
+    for (call, want) in calls.iter().zip(expect) {
+        assert!(call.starts_with(want), "{call}\n  is not\n{want}");
+    }
+    // A worker, or a master without them, joins in one go.
+    let (status, log) = run(
+        tmp.path(),
+        &[("kubeadm", "")],
+        "K8S_SHARED=; k8s_join_once control-plane",
+    );
+    assert_eq!(status, 0, "{log}");
+    assert!(
+        log.contains("kubeadm join --config /etc/coe/kubeadm-join.yaml --ignore-preflight-errors="),
+        "{log}"
+    );
+    assert!(!log.contains("phase"), "{log}");
 }

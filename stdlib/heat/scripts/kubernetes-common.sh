@@ -5,6 +5,8 @@
 COE_CRI_SOCKET=unix:///run/containerd/containerd.sock
 # where kubeadm keeps the cluster's certificates
 K8S_PKI=/etc/kubernetes/pki
+K8S_ETCD_DIR=/var/lib/etcd
+K8S_DISCOVERY=/etc/coe/discovery.conf
 # kubeadm patches of the control plane's pods (k8s_probe_patches)
 K8S_PATCHES=/etc/kubernetes/coe-patches
 # modules to load at boot (a variable so that tests can point elsewhere)
@@ -326,18 +328,26 @@ k8s_probe_patches() {
   printf 'patches:\n  directory: %s\n' "$(yaml_str "$1")"
 }
 
-# k8s_join_config ENDPOINT [control-plane]: a JoinConfiguration. Workers pin
-# master 0's CA, and masters the CA they installed from Barbican; without
-# it, other masters cannot wait for master 0 and rely on the token.
+# k8s_join_config ENDPOINT [control-plane]: a JoinConfiguration. With the
+# CAs coe keeps (COE_CA_CERT, every one a rotation trusts), the node finds
+# the API through a kubeconfig that trusts exactly those; otherwise workers
+# pin master 0's CA, and other masters, which cannot wait for master 0, rely
+# on the token.
 k8s_join_config() {
   local hash
-  hash=$(printf '%s' "${COE_CA_CERT_HASH:-}" | grep -o 'sha256:[0-9a-f]\{64\}' | head -n1 || true)
-  # a master that installed the kept CA pins it itself
-  if [ -z "$hash" ] && [ -n "${K8S_SHARED:-}" ]; then
-    hash=sha256:$(openssl x509 -pubkey -noout -in "$K8S_PKI/ca.crt" |
-      openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
-  fi
-  cat <<EOF
+  if [ -n "${COE_CA_CERT:-}" ]; then
+    k8s_discovery_file "$1" >"$K8S_DISCOVERY"
+    cat <<EOF
+apiVersion: kubeadm.k8s.io/$KUBEADM_API
+kind: JoinConfiguration
+discovery:
+  file:
+    kubeConfigPath: $K8S_DISCOVERY
+  tlsBootstrapToken: "$COE_BOOTSTRAP_TOKEN"
+EOF
+  else
+    hash=$(printf '%s' "${COE_CA_CERT_HASH:-}" | grep -o 'sha256:[0-9a-f]\{64\}' | head -n1 || true)
+    cat <<EOF
 apiVersion: kubeadm.k8s.io/$KUBEADM_API
 kind: JoinConfiguration
 discovery:
@@ -345,10 +355,11 @@ discovery:
     apiServerEndpoint: "$1"
     token: "$COE_BOOTSTRAP_TOKEN"
 EOF
-  if [ -n "$hash" ]; then
-    printf '    caCertHashes: ["%s"]\n' "$hash"
-  else
-    printf '    unsafeSkipCAVerification: true\n'
+    if [ -n "$hash" ]; then
+      printf '    caCertHashes: ["%s"]\n' "$hash"
+    else
+      printf '    unsafeSkipCAVerification: true\n'
+    fi
   fi
   k8s_node_registration
   if [ "${2:-}" = control-plane ]; then
@@ -363,6 +374,27 @@ EOF
 EOF
   fi
   k8s_kubelet_config
+}
+
+# k8s_discovery_file ENDPOINT: a kubeconfig naming the API at ENDPOINT and
+# the CAs coe keeps (COE_CA_CERT), for kubeadm's file discovery
+k8s_discovery_file() {
+  cat <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: coe
+    cluster:
+      server: "https://$1"
+      certificate-authority-data: "$(printf '%s\n' "$COE_CA_CERT" | base64 -w0)"
+contexts:
+  - name: coe
+    context:
+      cluster: coe
+      user: ""
+current-context: coe
+users: []
+EOF
 }
 
 # k8s_wait_api ENDPOINT: until the API answers /healthz (anonymous is allowed)
@@ -424,6 +456,9 @@ k8s_forget_member() {
   rm -rf "$dir"
   # kubeadm join fetches the certificates again; it expects none in place
   [ -n "${K8S_SHARED:-}" ] || rm -rf "$pki"
+  # a kept etcd volume holds the data of the member just removed: a new
+  # member starts empty, and kubeadm refuses a data directory in use
+  if [ -d "$K8S_ETCD_DIR" ]; then find "$K8S_ETCD_DIR" -mindepth 1 -delete; fi
 }
 
 # k8s_upload_certs: upload the control-plane certificates again (they expire
@@ -431,6 +466,25 @@ k8s_forget_member() {
 k8s_upload_certs() {
   kubeadm init phase upload-certs --upload-certs --certificate-key "$COE_CERTIFICATE_KEY" \
     --kubeconfig /etc/kubernetes/admin.conf
+}
+
+# k8s_join_once [control-plane]: one attempt of kubeadm join. A master with
+# the CAs coe keeps joins in phases: kubeadm writes admin.conf trusting only
+# the CA it signs with, and during a CA rotation the masters behind the load
+# balancer may serve certificates of the other, so admin.conf is given every
+# CA the node trusts before the phases that use it.
+k8s_join_once() {
+  local config=/etc/coe/kubeadm-join.yaml ignore=--ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE" cluster
+  if [ "${1:-}" != control-plane ] || [ -z "${K8S_SHARED:-}" ]; then
+    kubeadm join --config "$config" "$ignore"
+    return
+  fi
+  kubeadm join phase preflight --config "$config" "$ignore" &&
+    kubeadm join phase control-plane-prepare all --config "$config" || return 1
+  cluster=$(kubectl --kubeconfig /etc/kubernetes/admin.conf config view -o jsonpath='{.clusters[0].name}') || return 1
+  kubectl --kubeconfig /etc/kubernetes/admin.conf config set-cluster "$cluster" \
+    --certificate-authority="$K8S_PKI/ca.crt" --embed-certs >/dev/null || return 1
+  kubeadm join --config "$config" --skip-phases=preflight,control-plane-prepare
 }
 
 # k8s_join ENDPOINT [control-plane]: join, resetting between failed attempts
@@ -446,7 +500,7 @@ k8s_join() {
     (umask 077 && mkdir -p "$keep" && cp -a "$K8S_PKI/." "$keep/")
   fi
   for i in 1 2 3 4 5 6 7 8 9 10; do
-    if kubeadm join --config /etc/coe/kubeadm-join.yaml --ignore-preflight-errors="$K8S_PREFLIGHT_IGNORE"; then
+    if k8s_join_once "${2:-}"; then
       rm -rf "$keep"
       return 0
     fi
@@ -533,6 +587,9 @@ k8s_install_shared() {
     coe_same_key "$K8S_PKI/${f%:*}.${f#*:}" "$K8S_PKI/${f%:*}.key" ||
       die "$K8S_PKI/${f%:*}.key from Barbican is not the key of ${f%:*}.${f#*:}"
   done
+  # kube-controller-manager signs with one certificate, not a bundle (during
+  # a CA rotation ca.crt holds two): the first, whose key ca.key is
+  openssl x509 -in "$K8S_PKI/ca.crt" -out "$K8S_PKI/ca-signing.crt"
   K8S_SHARED=1
   log "installed the control plane's shared secrets from Barbican"
 }

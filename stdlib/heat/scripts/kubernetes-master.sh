@@ -50,7 +50,7 @@ apiServer:
   certSANs:
 $(cert_sans)
 $(k8s_api_server_args)
-$(k8s_component_args controllerManager "$(label kubecontroller_options)" flex-volume-plugin-dir=/var/lib/kubelet/volumeplugins "node-cidr-mask-size=$(label flannel_network_subnetlen 24)")
+$(k8s_component_args controllerManager "$(label kubecontroller_options)" flex-volume-plugin-dir=/var/lib/kubelet/volumeplugins "node-cidr-mask-size=$(label flannel_network_subnetlen 24)" ${K8S_SHARED:+"cluster-signing-cert-file=$K8S_PKI/ca-signing.crt"})
 $(k8s_component_args scheduler "$(label kubescheduler_options)")
 $(k8s_kubelet_config)
 $(k8s_kube_proxy_config)
@@ -120,7 +120,7 @@ EOF
 
 coe_start
 k8s_prepare_node
-coe_mount_volume "$COE_ETCD_DEVICE" /var/lib/etcd
+coe_mount_volume "$COE_ETCD_DEVICE" "$K8S_ETCD_DIR"
 
 host=${COE_API_ADDRESS:-}
 if [ -z "$host" ]; then
