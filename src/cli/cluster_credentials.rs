@@ -82,8 +82,13 @@ pub fn attach_found(
         }
         return Ok(kept);
     }
+    let stacks: Vec<String> = targets.iter().map(|t| t.stack_name.clone()).collect();
+    let mut found = find_all(conn, &stacks);
     for t in targets {
-        let found = credentials::find(conn, &t.stack_name).map_err(Error::failed)?;
+        let found = found
+            .remove(&t.stack_name)
+            .expect("every stack was looked up")
+            .map_err(Error::failed)?;
         let c = match (found, rotate == Some(t.cluster.as_str())) {
             (Some(c), false) => c,
             (Some(c), true) => {
@@ -156,6 +161,30 @@ pub fn attach_found(
         kept.0.insert(t.stack_name.clone(), c);
     }
     Ok(kept)
+}
+
+/// Lookups at a time: each is a few Barbican requests, and a configuration
+/// may hold many clusters.
+const LOOKUPS: usize = 8;
+
+/// The credentials of every stack, looked up a few at a time.
+fn find_all(
+    conn: &Connection,
+    stacks: &[String],
+) -> BTreeMap<String, Result<Option<Credentials>, String>> {
+    let queue = Mutex::new(stacks.iter().collect::<Vec<_>>());
+    let found = Mutex::new(BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..LOOKUPS.min(stacks.len()) {
+            s.spawn(|| {
+                while let Some(stack) = queue.lock().expect("queue").pop() {
+                    let c = credentials::find(conn, stack);
+                    found.lock().expect("found").insert(stack.clone(), c);
+                }
+            });
+        }
+    });
+    found.into_inner().expect("found")
 }
 
 /// Whether coe keeps credentials for the target (found at plan time).
