@@ -649,18 +649,11 @@ fn tls_is_verified_cacert_is_honoured_insecure_only_when_asked() {
     assert_eq!(e.kind, ConnectErrorKind::Unauthorized, "{e:?}");
 }
 
-/// The CLI end to end through Keystone: `OS_*` variables, the catalog's
-/// Heat, a plan, an apply that creates, a plan that shows no changes, and
-/// a destroy; a wrong password is a clear error that never shows it.
-#[test]
-#[ignore = "needs the local Keystone and Heat: scripts/test starts them (cargo test -- --include-ignored)"]
-fn coe_plan_apply_destroy_through_keystone() {
-    let svc = services();
-    let dir = TempDir::new();
-    let cluster = unique("ks");
-    // A Fedora CoreOS cluster behind Octavia: the kind whose API address
-    // the stubs fill in, for `coe kubeconfig`.
-    let example = format!(
+/// A Fedora CoreOS cluster behind Octavia, the kind whose API address the
+/// stubs fill in (for `coe kubeconfig`), with `masters` and `nodes`, and
+/// `extra` lines at the end of its cluster block.
+pub fn k8s_cluster_file(cluster: &str, masters: u32, nodes: u32, extra: &str) -> String {
+    format!(
         r#"cloud "sandbox" {{
   heat_template_version = wallaby
   nova_microversion     = "2.88"
@@ -683,11 +676,23 @@ template "k8s" {{
 
 cluster "{cluster}" {{
   template     = template.k8s
-  master_count = 1
-  node_count   = 1
-}}
+  master_count = {masters}
+  node_count   = {nodes}
+{extra}}}
 "#
-    );
+    )
+}
+
+/// The CLI end to end through Keystone: `OS_*` variables, the catalog's
+/// Heat, a plan, an apply that creates, a plan that shows no changes, and
+/// a destroy; a wrong password is a clear error that never shows it.
+#[test]
+#[ignore = "needs the local Keystone and Heat: scripts/test starts them (cargo test -- --include-ignored)"]
+fn coe_plan_apply_destroy_through_keystone() {
+    let svc = services();
+    let dir = TempDir::new();
+    let cluster = unique("ks");
+    let example = k8s_cluster_file(&cluster, 1, 1, "");
     dir.write("cluster.coe", &example);
     let stubs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/heat/stub-env.yaml");
     let stubs = stubs.display().to_string();

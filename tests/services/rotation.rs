@@ -6,43 +6,14 @@
 //! Heat does not wait for replaced masters), and the old CA gone at the
 //! end.
 
-use crate::keystone::{TempDir, coe_cli, heat_get, login, openrc, services, unique};
+use crate::keystone::{
+    TempDir, coe_cli, heat_get, k8s_cluster_file, login, openrc, services, unique,
+};
 use coe::credentials::{self, Credentials};
 use coe::heat::auth::Connection;
 use coe::heat::clouds::CloudArgs;
 use serde_json::Value;
 use std::path::PathBuf;
-
-fn cluster_file(cluster: &str) -> String {
-    format!(
-        r#"cloud "sandbox" {{
-  heat_template_version = wallaby
-  nova_microversion     = "2.88"
-  octavia               = true
-  image "fcos-38" {{ os_distro = "fedora-coreos" }}
-  flavor "m1.medium" {{ vcpus = 2  ram = 4GiB  disk = 40GiB }}
-  network "ext-net" {{ external = true }}
-  keypair "ops" {{}}
-}}
-
-template "k8s" {{
-  coe               = kubernetes
-  image             = "fcos-38"
-  keypair           = "ops"
-  external_network  = "ext-net"
-  flavor            = "m1.medium"
-  master_lb_enabled = true
-}}
-
-cluster "{cluster}" {{
-  template     = template.k8s
-  master_count = 3
-  node_count   = 2
-  rolling_master_pause = 0
-}}
-"#
-    )
-}
 
 /// The stack's path: `/stacks/NAME/ID`.
 fn path(conn: &Connection, stack: &str) -> String {
@@ -70,7 +41,8 @@ fn coe_ca_rotate_replaces_every_node_in_three_steps_and_retires_the_old_ca() {
     let svc = services();
     let dir = TempDir::new();
     let cluster = unique("rot");
-    dir.write("cluster.coe", &cluster_file(&cluster));
+    let file = k8s_cluster_file(&cluster, 3, 2, "  rolling_master_pause = 0\n");
+    dir.write("cluster.coe", &file);
     let stubs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/heat/stub-env.yaml");
     let stubs = stubs.display().to_string();
     let coe = coe_cli(&svc, dir.path());
