@@ -65,13 +65,15 @@ fn parameters(conn: &Connection, t: &Target, c: &Credentials) -> Map<String, Val
 /// request, so that a plan of an unchanged cluster shows no change; the
 /// cluster `rotate` names gets the next step of its CA's rotation (begun in
 /// memory if none is under way: nothing is stored before the confirmation).
-/// `applied` holds, by stack name, the `ca_rotation` marker each stack has
-/// now (only the rotated cluster's is needed).
+/// A cluster whose CA rotation's last applied step Barbican did not record
+/// (it failed, or coe was stopped, after Heat applied it) is planned at the
+/// step its stack shows: `coe ca rotate` records it, other commands only
+/// say so, so that no plan rolls the nodes back a step.
 pub fn attach_found(
     conn: &Connection,
+    heat: &crate::heat::Heat,
     targets: &mut [Target],
     rotate: Option<&str>,
-    applied: &BTreeMap<String, String>,
 ) -> Result<Kept, Error> {
     let mut kept = Kept::default();
     if !keeps(conn) {
@@ -90,30 +92,24 @@ pub fn attach_found(
             .expect("every stack was looked up")
             .map_err(Error::failed)?;
         let c = match (found, rotate == Some(t.cluster.as_str())) {
-            (Some(c), false) => c,
-            (Some(c), true) => {
-                if !takes_parameter(t, ROTATION) {
-                    return Err(Error::failed(format!(
-                        "`coe ca rotate` rotates Kubernetes clusters, whose templates replace every node for each step; cluster `{}`'s does not (a swarm whose manager 0 is replaced starts a new swarm)",
-                        t.cluster
-                    )));
-                }
-                if t.master_count < 2 {
-                    return Err(Error::failed(format!(
-                        "cluster `{}` has one master: each step of a rotation replaces it, and with it the control plane's data; create the cluster again instead (or give it three masters first)",
-                        t.cluster
-                    )));
-                }
-                let mut c = rotation::plan_new(&t.stack_name, c).map_err(Error::failed)?;
-                // A step Heat applied whose record was lost (Barbican or the
-                // connection failed, coe was stopped): recorded now.
-                if c.rotation.next.is_some()
+            (Some(c), rotating) => {
+                let unrecorded = c.rotation.next.is_some()
                     && c.rotation.step < rotation::STEPS
-                    && applied.get(&t.stack_name)
-                        == Some(&rotation::marker(c.rotation, c.rotation.step + 1))
-                {
+                    && applied_marker(heat, &t.stack_name)?.as_deref()
+                        == Some(rotation::marker(c.rotation, c.rotation.step + 1).as_str());
+                let mut c = c;
+                if unrecorded && !rotating {
+                    eprintln!(
+                        "coe: warning: step {} of cluster `{}`'s CA rotation was applied but not recorded; planned as applied; `coe ca rotate {}` records it",
+                        c.rotation.step + 1,
+                        t.cluster,
+                        t.cluster
+                    );
+                    let step = c.rotation.step + 1;
+                    c = c.at_step(step);
+                } else if unrecorded {
                     let done = c.clone().at_step(c.rotation.step + 1);
-                    let r = rotation::record(conn, &t.stack_name, &done).map_err(Error::failed)?;
+                    rotation::record(conn, &t.stack_name, &done).map_err(Error::failed)?;
                     println!(
                         "step {} of cluster {}'s CA rotation was applied but not recorded; recorded it now",
                         done.step, t.cluster
@@ -123,16 +119,29 @@ pub fn attach_found(
                         .ok_or_else(|| {
                             Error::failed("the credentials went while recording".to_string())
                         })?;
-                    if r.next.is_none() {
+                }
+                if rotating {
+                    if !takes_parameter(t, ROTATION) {
+                        return Err(Error::failed(format!(
+                            "`coe ca rotate` rotates Kubernetes clusters, whose templates replace every node for each step; cluster `{}`'s does not (a swarm whose manager 0 is replaced starts a new swarm)",
+                            t.cluster
+                        )));
+                    }
+                    if t.master_count < 3 {
+                        return Err(Error::failed(format!(
+                            "cluster `{}` has {} master(s): each step of a rotation replaces them one at a time, which loses etcd's quorum (and with one, the control plane's data); give it three masters first, or create it again instead",
+                            t.cluster, t.master_count
+                        )));
+                    }
+                    if unrecorded && c.rotation.next.is_none() {
                         println!("cluster {}'s CA rotation is complete", t.cluster);
-                        let values = parameters(conn, t, &c);
-                        add_defaults(t, values, &[SECRET]);
-                        kept.0.insert(t.stack_name.clone(), c);
-                        continue;
+                    } else {
+                        let c2 = rotation::plan_new(&t.stack_name, c).map_err(Error::failed)?;
+                        let step = c2.rotation.step + 1;
+                        c = c2.at_step(step);
                     }
                 }
-                let step = c.rotation.step + 1;
-                c.at_step(step)
+                c
             }
             (None, rotating) => {
                 // Only the user who keeps a CA may read it: anyone else's plan
@@ -161,6 +170,21 @@ pub fn attach_found(
         kept.0.insert(t.stack_name.clone(), c);
     }
     Ok(kept)
+}
+
+/// The `ca_rotation` parameter of the stack, when its last update
+/// completed: the step of a rotation it has.
+fn applied_marker(heat: &crate::heat::Heat, stack: &str) -> Result<Option<String>, Error> {
+    let Some(s) = heat.find_stack(stack)? else {
+        return Ok(None);
+    };
+    if s.stack_status != "UPDATE_COMPLETE" {
+        return Ok(None);
+    }
+    let shown = heat.show(&s.path())?;
+    Ok(shown["parameters"]["ca_rotation"]
+        .as_str()
+        .map(str::to_string))
 }
 
 /// Lookups at a time: each is a few Barbican requests, and a configuration
@@ -349,10 +373,11 @@ impl<'a> NodeCredentials<'a> {
     }
 
     fn kept_for(&self, step: &Step) -> Option<&Credentials> {
-        if !keeps(self.conn) || step.kind == StepKind::Delete || !step.builds_masters {
+        if !keeps(self.conn) || step.kind == StepKind::Delete {
             return None;
         }
-        self.kept.0.get(&step.stack_name)
+        let c = self.kept.0.get(&step.stack_name)?;
+        (step.builds_masters || c.step > c.rotation.step).then_some(c)
     }
 
     fn say(&self, line: String) {
@@ -420,7 +445,7 @@ impl crate::apply::Hooks for NodeCredentials<'_> {
                 Outcome::Done { .. } | Outcome::Failed { .. } | Outcome::TimedOut { .. }
             )
         {
-            Some("Heat does not wait for rebuilt or replaced masters to bootstrap again")
+            Some("Heat may not wait for the masters it rebuilt or replaced to bootstrap again")
         } else {
             None
         };

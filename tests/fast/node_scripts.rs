@@ -46,7 +46,7 @@ fn run_all(dir: &Path, fakes: &[(&str, &str)], script: &str) -> (i32, String, St
     let prologue = format!(
         ". {0}/common.sh; . {0}/kubernetes-common.sh; sleep() {{ :; }}; \
          COE_STATE={1}/state; K8S_PKI={1}/pki; K8S_ETCD_DIR={1}/etcd; \
-         K8S_DISCOVERY={1}/discovery.conf; COE_NODE_NAME=m-1; ",
+         K8S_DISCOVERY={1}/discovery.conf; K8S_MANIFESTS={1}/manifests; COE_NODE_NAME=m-1; ",
         scripts.display(),
         dir.display()
     );
@@ -697,6 +697,11 @@ fn every_master_installs_the_shared_secrets_from_barbican_checked_pair_by_pair()
     let conf: serde_json::Value =
         serde_saphyr::from_str(&std::fs::read_to_string(&discovery).unwrap()).unwrap();
     assert_eq!(conf["clusters"][0]["cluster"]["server"], "https://lb:6443");
+    // client-go refuses a context without a user: the shape of cluster-info
+    assert!(
+        conf["contexts"].is_null() && conf["users"].is_null(),
+        "{conf}"
+    );
     use base64::Engine;
     let trusted = base64::engine::general_purpose::STANDARD
         .decode(
@@ -950,6 +955,14 @@ fn two_files_openssl_cannot_read_are_not_a_key_pair() {
 #[test]
 fn a_master_with_the_kept_cas_joins_in_phases_trusting_every_ca_it_has() {
     let tmp = tempfile::tempdir().unwrap();
+    let manifests = tmp.path().join("manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    let manifest = manifests.join("kube-controller-manager.yaml");
+    std::fs::write(
+        &manifest,
+        "    - --cluster-name=c1\n    - --cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt\n",
+    )
+    .unwrap();
     let kubectl = r#"case "$*" in *"config view"*) echo coe-cluster ;; esac"#;
     let (status, log) = run(
         tmp.path(),
@@ -973,6 +986,14 @@ fn a_master_with_the_kept_cas_joins_in_phases_trusting_every_ca_it_has() {
     for (call, want) in calls.iter().zip(expect) {
         assert!(call.starts_with(want), "{call}\n  is not\n{want}");
     }
+    // The controller manager signs with the first CA alone.
+    assert_eq!(
+        std::fs::read_to_string(&manifest).unwrap(),
+        format!(
+            "    - --cluster-name=c1\n    - --cluster-signing-cert-file={}/ca-signing.crt\n",
+            pki.display()
+        )
+    );
     // A worker, or a master without them, joins in one go.
     let (status, log) = run(
         tmp.path(),

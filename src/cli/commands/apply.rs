@@ -85,11 +85,7 @@ fn plan_now(a: &ApplyArgs, rotate: Option<&str>) -> Result<Result<Ready, i32>, E
     };
     let options = plan_options(&p, a.change)?;
     let (heat, conn) = connect_full(&a.cloud)?;
-    let applied = match rotate {
-        Some(cluster) => applied_markers(&heat, &p.targets, cluster)?,
-        None => Default::default(),
-    };
-    let kept = cluster_credentials::attach_found(&conn, &mut p.targets, rotate, &applied)?;
+    let kept = cluster_credentials::attach_found(&conn, &heat, &mut p.targets, rotate)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     if let Some(cluster) = rotate
         && plan
@@ -148,29 +144,6 @@ fn plan_now(a: &ApplyArgs, rotate: Option<&str>) -> Result<Result<Ready, i32>, E
     Ok(Ok((p, heat, conn, steps, kept)))
 }
 
-/// The `ca_rotation` marker the rotated cluster's stack has, when its last
-/// update completed: a rotation step Heat applied but coe did not record
-/// shows there.
-fn applied_markers(
-    heat: &Heat,
-    targets: &[Target],
-    cluster: &str,
-) -> Result<std::collections::BTreeMap<String, String>, Error> {
-    let mut out = std::collections::BTreeMap::new();
-    let Some(t) = targets.iter().find(|t| t.cluster == cluster) else {
-        return Ok(out);
-    };
-    if let Some(s) = heat.find_stack(&t.stack_name)?
-        && s.stack_status == "UPDATE_COMPLETE"
-    {
-        let shown = heat.show(&s.path())?;
-        if let Some(m) = shown["parameters"]["ca_rotation"].as_str() {
-            out.insert(t.stack_name.clone(), m.to_string());
-        }
-    }
-    Ok(out)
-}
-
 /// A saved plan runs only if the sources still compile to the same
 /// requests and the stacks did not move (the steps check the latter).
 /// A saved plan already fixed what to plan: flags that shape a plan would
@@ -205,7 +178,7 @@ fn from_saved(a: &ApplyArgs, s: SavedPlan) -> Result<Result<Ready, i32>, Error> 
     };
     let (heat, conn) = connect_full(&a.cloud)?;
     // As `coe plan` did, so that the requests' digests compare.
-    let kept = cluster_credentials::attach_found(&conn, &mut p.targets, None, &Default::default())?;
+    let kept = cluster_credentials::attach_found(&conn, &heat, &mut p.targets, None)?;
     if heat.base() != s.heat_url {
         return Err(Error::failed(format!(
             "the plan was made against {}, but this is {}; plan again for this cloud",

@@ -16,7 +16,7 @@ pub fn run(a: PlanArgs) -> crate::cli::error::Outcome {
     };
     let options = plan_options(&p, a.change)?;
     let (heat, conn) = connect_full(&a.cloud)?;
-    let kept = cluster_credentials::attach_found(&conn, &mut p.targets, None, &Default::default())?;
+    let kept = cluster_credentials::attach_found(&conn, &heat, &mut p.targets, None)?;
     let plan = plan::plan(&heat, &p.targets, &p.config, &options)?;
     if a.json {
         println!(

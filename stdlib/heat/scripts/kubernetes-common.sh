@@ -7,6 +7,7 @@ COE_CRI_SOCKET=unix:///run/containerd/containerd.sock
 K8S_PKI=/etc/kubernetes/pki
 K8S_ETCD_DIR=/var/lib/etcd
 K8S_DISCOVERY=/etc/coe/discovery.conf
+K8S_MANIFESTS=/etc/kubernetes/manifests
 # kubeadm patches of the control plane's pods (k8s_probe_patches)
 K8S_PATCHES=/etc/kubernetes/coe-patches
 # modules to load at boot (a variable so that tests can point elsewhere)
@@ -377,23 +378,22 @@ EOF
 }
 
 # k8s_discovery_file ENDPOINT: a kubeconfig naming the API at ENDPOINT and
-# the CAs coe keeps (COE_CA_CERT), for kubeadm's file discovery
+# the CAs coe keeps (COE_CA_CERT), for kubeadm's file discovery. The shape
+# of cluster-info's: one unnamed cluster, no context and no user (kubeadm
+# refuses a context without a user).
 k8s_discovery_file() {
   cat <<EOF
 apiVersion: v1
 kind: Config
 clusters:
-  - name: coe
+  - name: ""
     cluster:
       server: "https://$1"
       certificate-authority-data: "$(printf '%s\n' "$COE_CA_CERT" | base64 -w0)"
-contexts:
-  - name: coe
-    context:
-      cluster: coe
-      user: ""
-current-context: coe
-users: []
+contexts: null
+current-context: ""
+preferences: {}
+users: null
 EOF
 }
 
@@ -481,6 +481,10 @@ k8s_join_once() {
   fi
   kubeadm join phase preflight --config "$config" "$ignore" &&
     kubeadm join phase control-plane-prepare all --config "$config" || return 1
+  # the controller manager signs with one certificate (a cluster whose
+  # kubeadm-config predates ca-signing.crt still names the bundle)
+  sed -i "s#--cluster-signing-cert-file=[^ \"]*#--cluster-signing-cert-file=$K8S_PKI/ca-signing.crt#" \
+    "$K8S_MANIFESTS/kube-controller-manager.yaml" || return 1
   cluster=$(kubectl --kubeconfig /etc/kubernetes/admin.conf config view -o jsonpath='{.clusters[0].name}') || return 1
   kubectl --kubeconfig /etc/kubernetes/admin.conf config set-cluster "$cluster" \
     --certificate-authority="$K8S_PKI/ca.crt" --embed-certs >/dev/null || return 1
