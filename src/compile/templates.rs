@@ -116,21 +116,89 @@ pub fn render(family: &str, ctx: &Context) -> Result<(String, BTreeMap<String, S
     Ok((top, files))
 }
 
-/// A node script as the nodes get it: its comment lines left out (the
-/// shebang stays). Scripts travel in user data, which Nova caps at 64 KiB
-/// of base64, and Ignition percent-encodes them on the way: the comments
-/// are for the people who read `stdlib/heat/scripts`, not for the nodes.
-/// (No script has a heredoc line that starts with `#`; a test checks it.)
+/// A node script as the nodes get it: without its comment lines, blank
+/// lines and indentation (the shebang stays). Scripts travel in user data,
+/// which Nova caps at 64 KiB of base64, and Ignition percent-encodes them
+/// on the way (a space costs three bytes): what helps people read
+/// `stdlib/heat/scripts` is not for the nodes. Heredoc bodies and lines
+/// inside a quoted string that spans lines are kept as they are; a test
+/// checks that bash parses every script the same before and after.
 pub fn shipped_script(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut heredoc: Option<String> = None;
+    let mut quote: Option<char> = None;
     for (i, line) in text.lines().enumerate() {
-        if i > 0 && line.trim_start().starts_with('#') {
+        if let Some(end) = &heredoc {
+            out.push_str(line);
+            out.push('\n');
+            if line == end {
+                heredoc = None;
+            }
             continue;
         }
-        out.push_str(line);
+        let code = i == 0 || quote.is_some();
+        let trimmed = line.trim_start();
+        if !code && (trimmed.starts_with('#') || trimmed.is_empty()) {
+            continue;
+        }
+        out.push_str(if code { line } else { trimmed });
         out.push('\n');
+        let (after, starts) = scan_line(line, quote);
+        quote = after;
+        heredoc = starts;
     }
     out
+}
+
+/// The quote a line of shell leaves open (given the one it starts in), and
+/// the delimiter of a heredoc it starts. Enough of bash's quoting for the
+/// scripts coe ships: quotes, backslashes, comments and `<<WORD`.
+fn scan_line(line: &str, mut quote: Option<char>) -> (Option<char>, Option<String>) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut heredoc = None;
+    let mut prev = ' ';
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some('\'') => {
+                if c == '\'' {
+                    quote = None;
+                }
+            }
+            Some(_) => match c {
+                '\\' => i += 1,
+                '"' => quote = None,
+                _ => {}
+            },
+            None => match c {
+                '\\' => i += 1,
+                '\'' | '"' => quote = Some(c),
+                '#' if matches!(prev, ' ' | '\t' | ';' | '(') => break,
+                '<' if chars.get(i + 1) == Some(&'<')
+                    && chars.get(i + 2) != Some(&'<')
+                    && prev != '<' =>
+                {
+                    let rest: String = chars[i + 2..].iter().collect();
+                    let word: String = rest
+                        .trim_start_matches('-')
+                        .trim_start()
+                        .trim_start_matches(['\'', '"'])
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !word.is_empty() && heredoc.is_none() {
+                        heredoc = Some(word);
+                    }
+                    i += 1;
+                }
+                _ => {}
+            },
+        }
+        prev = c;
+        i += 1;
+    }
+    (quote, heredoc)
 }
 
 fn render_one(

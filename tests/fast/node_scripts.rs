@@ -390,9 +390,10 @@ fn network_manifests_follow_the_labels() {
     assert!(log.contains("no flannel-cni-plugin image to pin"), "{log}");
 }
 
-/// The nodes get the scripts without their comment lines
-/// (`compile::shipped_script`). That is safe only while no heredoc has a
-/// line that starts with `#`, and the result must still parse.
+/// The nodes get the scripts without comments, blank lines and indentation
+/// (`compile::shipped_script`): bash must parse each the same before and
+/// after. Wrapped in a function, a script's parse is what `declare -f`
+/// prints, heredocs and quoted strings verbatim and comments left out.
 #[test]
 fn scripts_lose_only_comments_on_the_way_to_the_nodes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -438,7 +439,37 @@ fn scripts_lose_only_comments_on_the_way_to_the_nodes() {
             path.display(),
             String::from_utf8_lossy(&check.stderr)
         );
+        let parsed = |file: &Path| {
+            let out = Command::new("bash")
+                .arg("-c")
+                .arg("eval \"shipped() {\n$(cat \"$1\")\n}\"; declare -f shipped")
+                .arg("bash")
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert_eq!(
+            parsed(&path),
+            parsed(&shipped),
+            "{}: shipping changed what bash parses",
+            path.display()
+        );
     }
+}
+
+#[test]
+fn shipping_keeps_heredocs_and_strings_that_span_lines() {
+    let text = "#!/bin/bash\n# a comment\n\nf() {\n  cat <<EOF\n  indented: yes\n# kept\nEOF\n  echo 'two\n    lines'   # it's a comment\n  x=1\n}\n";
+    assert_eq!(
+        coe::compile::shipped_script(text),
+        "#!/bin/bash\nf() {\ncat <<EOF\n  indented: yes\n# kept\nEOF\necho 'two\n    lines'   # it's a comment\nx=1\n}\n"
+    );
 }
 
 /// `label`, `pct_decode`, `is_true`, `json_escape` and `retry`: the helpers
