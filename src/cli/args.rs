@@ -382,10 +382,6 @@ pub enum CaCommand {
         /// Name of the configuration in stack tags (default: its directory's name)
         #[arg(long)]
         config_name: Option<String>,
-        /// Go ahead when replacing the masters takes the API down (one or
-        /// two masters)
-        #[arg(long)]
-        allow_downtime: bool,
         /// Do not ask for confirmation
         #[arg(long, short = 'y')]
         yes: bool,

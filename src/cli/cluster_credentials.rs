@@ -228,12 +228,12 @@ pub fn plan_note(
 ) -> Option<String> {
     let target = |name: &str| targets.iter().find(|t| t.cluster == name);
     let creates = plan.creates();
-    let opened: Vec<&str> = plan
+    let opened: Vec<(&str, bool)> = plan
         .clusters
         .iter()
         .filter(|c| matches!(c.action, Action::Update | Action::Replace) && c.builds_masters)
         .filter(|c| target(&c.cluster).is_some_and(found))
-        .map(|c| c.cluster.as_str())
+        .map(|c| (c.cluster.as_str(), c.rebuilds_masters))
         .collect();
     let rotating: Vec<(&str, u8)> = plan
         .clusters
@@ -267,10 +267,24 @@ pub fn plan_note(
             rotation::what(*step)
         ));
     }
-    if !opened.is_empty() {
+    let names = |rebuilt: bool| -> Vec<&str> {
+        opened
+            .iter()
+            .filter(|(_, r)| *r == rebuilt)
+            .map(|(n, _)| *n)
+            .collect()
+    };
+    let (added, rebuilt) = (names(false), names(true));
+    if !added.is_empty() {
         lines.push(format!(
             "Credentials: the update of {} builds masters, which fetch the CA from\n  Barbican: apply opens the node credential for it and deletes it after.",
-            opened.join(", ")
+            added.join(", ")
+        ));
+    }
+    if !rebuilt.is_empty() {
+        lines.push(format!(
+            "Credentials: the update of {} rebuilds or replaces masters, which fetch the\n  CA from Barbican: apply opens the node credential for it and leaves it to\n  expire (Heat does not wait for them to bootstrap).",
+            rebuilt.join(", ")
         ));
     }
     Some(lines.join("\n"))

@@ -29,7 +29,6 @@ pub fn run(a: CaArgs) -> crate::cli::error::Outcome {
             paths,
             env_files,
             config_name,
-            allow_downtime,
             yes,
             full,
             cloud,
@@ -44,10 +43,12 @@ pub fn run(a: CaArgs) -> crate::cli::error::Outcome {
                 },
                 cloud,
                 yes,
+                // Rotation refuses clusters whose rollout would take the
+                // API down (fewer than three masters): nothing to allow.
                 change: ChangeOpts {
                     prune: false,
                     adopt: false,
-                    allow_downtime,
+                    allow_downtime: false,
                 },
                 parallel: 1,
                 full,
